@@ -1,0 +1,94 @@
+import { createHash } from "node:crypto";
+import type { Db } from "../db/database.js";
+
+export type AuditActorKind = "officer" | "admin" | "anonymous" | "system";
+
+/** What callers record; never a key, a password, a session id or a CSRF token. */
+export type AuditEntry = {
+  event: string;
+  outcome: string;
+  actorKind: AuditActorKind;
+  actor?: string | null;
+  officerId?: number | null;
+  ordererCode?: string | null;
+  clientAddress?: string | null;
+  contractNumber?: string | null;
+  detail?: Record<string, unknown> | null;
+};
+
+export type AuditRow = {
+  id: number;
+  occurredAt: string;
+  event: string;
+  outcome: string;
+  actorKind: AuditActorKind;
+  actor: string | null;
+  officerId: number | null;
+  ordererCode: string | null;
+  clientAddress: string | null;
+  contractNumber: string | null;
+  detail: string | null;
+  prevHash: string;
+  hash: string;
+};
+
+export const GENESIS_HASH = "0".repeat(64);
+
+type RawRow = {
+  id: number; occurred_at: string; event: string; outcome: string; actor_kind: AuditActorKind;
+  actor: string | null; officer_id: number | null; orderer_code: string | null; client_address: string | null;
+  contract_number: string | null; detail: string | null; prev_hash: string; hash: string;
+};
+
+function toAuditRow(r: RawRow): AuditRow {
+  return {
+    id: r.id, occurredAt: r.occurred_at, event: r.event, outcome: r.outcome, actorKind: r.actor_kind,
+    actor: r.actor, officerId: r.officer_id, ordererCode: r.orderer_code, clientAddress: r.client_address,
+    contractNumber: r.contract_number, detail: r.detail, prevHash: r.prev_hash, hash: r.hash,
+  };
+}
+
+/** SHA-256 over the previous hash and the row's content in a fixed field order. */
+export function chainHash(prevHash: string, row: Omit<AuditRow, "id" | "prevHash" | "hash">): string {
+  const canonical = JSON.stringify([
+    prevHash, row.occurredAt, row.event, row.outcome, row.actorKind, row.actor, row.officerId,
+    row.ordererCode, row.clientAddress, row.contractNumber, row.detail,
+  ]);
+  return createHash("sha256").update(canonical).digest("hex");
+}
+
+export function createAuditRepository(db: Db) {
+  const lastHash = db.prepare<[], { hash: string }>("SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1");
+  const insert = db.prepare(`
+    INSERT INTO audit_events (occurred_at, event, outcome, actor_kind, actor, officer_id, orderer_code,
+                              client_address, contract_number, detail, prev_hash, hash)
+    VALUES (@occurredAt, @event, @outcome, @actorKind, @actor, @officerId, @ordererCode,
+            @clientAddress, @contractNumber, @detail, @prevHash, @hash)`);
+  const all = db.prepare<[], RawRow>("SELECT * FROM audit_events ORDER BY id");
+
+  return {
+    /** Appends one row. Call inside the caller's transaction so that the event and what it
+     * records commit together; the read of the last hash is then serialised by SQLite's lock. */
+    append(entry: AuditEntry, occurredAt: Date): void {
+      const prevHash = lastHash.get()?.hash ?? GENESIS_HASH;
+      const row = {
+        occurredAt: occurredAt.toISOString(),
+        event: entry.event,
+        outcome: entry.outcome,
+        actorKind: entry.actorKind,
+        actor: entry.actor ?? null,
+        officerId: entry.officerId ?? null,
+        ordererCode: entry.ordererCode ?? null,
+        clientAddress: entry.clientAddress ?? null,
+        contractNumber: entry.contractNumber ?? null,
+        detail: entry.detail ? JSON.stringify(entry.detail) : null,
+      };
+      insert.run({ ...row, prevHash, hash: chainHash(prevHash, row) });
+    },
+    *iterate(): IterableIterator<AuditRow> {
+      for (const raw of all.iterate()) yield toAuditRow(raw);
+    },
+  };
+}
+
+export type AuditRepository = ReturnType<typeof createAuditRepository>;

@@ -1,0 +1,37 @@
+import type { Clock } from "../clock.js";
+import type { Db } from "../db/database.js";
+import { chainHash, createAuditRepository, GENESIS_HASH, type AuditEntry } from "./audit.repository.js";
+
+export type ChainCheck = { ok: true; rows: number } | { ok: false; rows: number; firstBrokenId: number; problem: string };
+
+export function createAuditService(db: Db, clock: Clock) {
+  const repository = createAuditRepository(db);
+  const recordNow = db.transaction((entry: AuditEntry) => repository.append(entry, clock.now()));
+  return {
+    /** Records inside the caller's open transaction (the event commits with what it describes). */
+    appendInTransaction(entry: AuditEntry): void {
+      repository.append(entry, clock.now());
+    },
+    /** Records on its own, committed before returning. */
+    record(entry: AuditEntry): void {
+      recordNow.immediate(entry);
+    },
+    verifyChain(): ChainCheck {
+      let prevHash = GENESIS_HASH;
+      let rows = 0;
+      for (const row of repository.iterate()) {
+        rows++;
+        if (row.prevHash !== prevHash) {
+          return { ok: false, rows, firstBrokenId: row.id, problem: "its link to the previous row is broken (a row was removed or reordered)" };
+        }
+        if (chainHash(row.prevHash, row) !== row.hash) {
+          return { ok: false, rows, firstBrokenId: row.id, problem: "its content does not match its hash (the row was altered)" };
+        }
+        prevHash = row.hash;
+      }
+      return { ok: true, rows };
+    },
+  };
+}
+
+export type AuditService = ReturnType<typeof createAuditService>;

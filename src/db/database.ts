@@ -1,0 +1,53 @@
+import Database from "better-sqlite3";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { migrationsDir } from "../paths.js";
+
+export type Db = Database.Database;
+
+/** Opens the database file (creating its folder) with the pragmas every connection needs:
+ * WAL for concurrent readers, FULL sync so a committed issuance survives a power cut,
+ * foreign keys, and a busy timeout so the CLI and the server can share the file. */
+export function openDatabase(file: string): Db {
+  if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const db = new Database(file, { timeout: 5000 });
+  if (file !== ":memory:") db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = FULL");
+  db.pragma("foreign_keys = ON");
+  db.pragma("busy_timeout = 5000");
+  return db;
+}
+
+type Migration = { version: number; name: string; sql: string };
+
+function readMigrations(dir: string): Migration[] {
+  return readdirSync(dir)
+    .filter((name) => /^\d{3}-[a-z0-9-]+\.sql$/.test(name))
+    .sort()
+    .map((name) => ({ version: Number(name.slice(0, 3)), name, sql: readFileSync(path.join(dir, name), "utf8") }));
+}
+
+/** Applies the numbered migrations above PRAGMA user_version, each in its own transaction
+ * together with its version bump; a re-run finds nothing to do. Returns the names applied. */
+export function migrate(db: Db, dir: string = migrationsDir): string[] {
+  const applied: string[] = [];
+  for (const migration of readMigrations(dir)) {
+    const current = db.pragma("user_version", { simple: true }) as number;
+    if (migration.version <= current) continue;
+    if (migration.version !== current + 1) {
+      throw new Error(`migration ${migration.name} does not follow version ${current}`);
+    }
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.pragma(`user_version = ${migration.version}`);
+    }).immediate();
+    applied.push(migration.name);
+  }
+  return applied;
+}
+
+export function openMigratedDatabase(file: string): Db {
+  const db = openDatabase(file);
+  migrate(db);
+  return db;
+}

@@ -1,0 +1,146 @@
+/**
+ * Dates as the certificate shows them: the Japanese calendar, always in Asia/Tokyo.
+ *
+ * The era table is ours rather than ICU's `japanese` calendar so that the output (元年, no
+ * abbreviations) does not change with the ICU build Node ships with.
+ */
+
+/** An instant as stored (UTC ISO-8601 text) or held in memory. */
+export type Instant = Date | string;
+
+interface Era {
+  readonly name: string;
+  /** First day of the era, "YYYY-MM-DD" (Gregorian), so eras compare as strings. */
+  readonly start: string;
+}
+
+// Newest first: the first era whose start is not after the date is the one it belongs to.
+// 明治 starts on 1868-10-23, the conventional Gregorian date of the proclamation; Japan kept a
+// lunisolar calendar until 1873, so month and day before then are Gregorian, not historical.
+const ERAS: readonly Era[] = [
+  { name: "令和", start: "2019-05-01" },
+  { name: "平成", start: "1989-01-08" },
+  { name: "昭和", start: "1926-12-25" },
+  { name: "大正", start: "1912-07-30" },
+  { name: "明治", start: "1868-10-23" },
+];
+
+const ISO_DATE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/;
+
+// SQLite's CURRENT_TIMESTAMP writes "YYYY-MM-DD HH:MM:SS" in UTC without a zone, so a missing
+// zone means UTC here; Date.parse would read it as process-local time.
+const ISO_DATE_TIME =
+  /^([0-9]{4}-[0-9]{2}-[0-9]{2})[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2})?$/;
+
+// en-US with h23 gives plain ASCII digits in fixed parts; the zone is explicit so the result never
+// depends on process.env.TZ.
+const TOKYO_PARTS = new Intl.DateTimeFormat("en-US", {
+  timeZone: "Asia/Tokyo",
+  calendar: "gregory",
+  numberingSystem: "latn",
+  year: "numeric",
+  month: "2-digit",
+  day: "2-digit",
+  hour: "2-digit",
+  minute: "2-digit",
+  hourCycle: "h23",
+});
+
+interface TokyoParts {
+  readonly date: string;
+  readonly year: string;
+  readonly month: string;
+  readonly day: string;
+  readonly hour: string;
+  readonly minute: string;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) {
+    const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+    return leap ? 29 : 28;
+  }
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
+/** True only for a "YYYY-MM-DD" date that exists in the Gregorian calendar (year 0001 to 9999). */
+export function isRealIsoDate(s: string): boolean {
+  const match = ISO_DATE.exec(s);
+  if (match === null) return false;
+  const year = Number(match[1]);
+  const month = Number(match[2]);
+  const day = Number(match[3]);
+  return year >= 1 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+}
+
+/** "2026-11-25" -> "令和8年11月25日". Throws on anything but a real date from 明治 on. */
+export function formatEraDate(isoDate: string): string {
+  if (!isRealIsoDate(isoDate)) {
+    throw new RangeError(`not a calendar date: ${JSON.stringify(isoDate)}`);
+  }
+  const era = ERAS.find((candidate) => candidate.start <= isoDate);
+  if (era === undefined) {
+    throw new RangeError(`date before the Meiji era: ${isoDate}`);
+  }
+  const [year, month, day] = isoDate.split("-").map(Number) as [number, number, number];
+  const eraYear = year - Number(era.start.slice(0, 4)) + 1;
+  return `${era.name}${eraYear === 1 ? "元" : String(eraYear)}年${month}月${day}日`;
+}
+
+function toDate(instant: Instant): Date {
+  const date = typeof instant === "string" ? parseInstant(instant) : instant;
+  if (Number.isNaN(date.getTime())) {
+    throw new RangeError(`not an instant: ${String(instant)}`);
+  }
+  return date;
+}
+
+function parseInstant(text: string): Date {
+  const match = ISO_DATE_TIME.exec(text);
+  if (match === null) {
+    throw new RangeError(`not an ISO-8601 instant: ${JSON.stringify(text)}`);
+  }
+  const [, date = "", hour, minute, second = "00", zone] = match;
+  // Date.parse rolls 2026-02-30 over into March and takes hour 24; a stored timestamp like that is
+  // corrupt, not a date to show.
+  if (!isRealIsoDate(date) || Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59) {
+    throw new RangeError(`not an ISO-8601 instant: ${JSON.stringify(text)}`);
+  }
+  const withZone = zone === undefined ? `${text}Z` : text;
+  return new Date(withZone.replace(" ", "T"));
+}
+
+function tokyoParts(instant: Instant): TokyoParts {
+  const parts: Record<string, string> = {};
+  for (const part of TOKYO_PARTS.formatToParts(toDate(instant))) {
+    parts[part.type] = part.value;
+  }
+  const year = (parts["year"] ?? "").padStart(4, "0");
+  const month = parts["month"] ?? "";
+  const day = parts["day"] ?? "";
+  return {
+    date: `${year}-${month}-${day}`,
+    year,
+    month,
+    day,
+    hour: parts["hour"] ?? "",
+    minute: parts["minute"] ?? "",
+  };
+}
+
+/** The calendar date in Asia/Tokyo of an instant, "YYYY-MM-DD": what "today" means for 保証期限. */
+export function tokyoDate(instant: Instant): string {
+  return tokyoParts(instant).date;
+}
+
+/** An instant in Asia/Tokyo, Japanese calendar: "令和8年11月25日 22:08". */
+export function formatEraDateTime(instant: Instant): string {
+  const parts = tokyoParts(instant);
+  return `${formatEraDate(parts.date)} ${parts.hour}:${parts.minute}`;
+}
+
+/** An instant in Asia/Tokyo as the history table's 電子保証発行日時 shows it: "2026/11/25 22:08". */
+export function formatSlashDateTime(instant: Instant): string {
+  const parts = tokyoParts(instant);
+  return `${parts.year}/${parts.month}/${parts.day} ${parts.hour}:${parts.minute}`;
+}

@@ -1,0 +1,136 @@
+import { z } from "zod";
+import { isRealIsoDate } from "../format/era-date.js";
+import { hasForbiddenCharacters, normalizeContractNumber, normalizeText } from "../format/normalize.js";
+import { parseYen } from "../format/yen.js";
+import type { Problem } from "../result.js";
+
+export const PRODUCTS = ["advance", "interim", "contract"] as const;
+export type Product = (typeof PRODUCTS)[number];
+
+/** Advance products (前払金保証, 中間前払金保証) name the bank holding the advance; 契約保証 does not. */
+export const productHasDepositBank = (product: Product) => product !== "contract";
+
+/** The certificate as issued: everything the paper shows, with the issuer and orderer copied in
+ * at issuance so that a later change of a registry row never changes an issued certificate. */
+export type CertificateContent = {
+  issuedOn: string;
+  contractor: { name: string; address: string; jvName?: string };
+  projectName: string;
+  projectLocation?: string;
+  contractAmount: number;
+  guaranteeAmount: number;
+  depositBank?: string;
+  contractDate: string;
+  periodFrom: string;
+  periodTo: string;
+  guaranteeExpiry: string;
+  orderer: { code: string; name: string; title: string };
+  issuer: { code: string; name: string; address: string; representativeTitle: string; representativeName: string };
+  branch: { name: string; tel: string; fax?: string };
+};
+
+const text = (max: number) =>
+  z
+    .string({ error: "is required" })
+    .transform(normalizeText)
+    .pipe(
+      z
+        .string()
+        .min(1, { error: "is required" })
+        .max(max, { error: `must be at most ${max} characters` })
+        .refine((s) => !hasForbiddenCharacters(s), { error: "contains control or invisible characters" }),
+    );
+
+const phone = z
+  .string({ error: "is required" })
+  .transform((s) => normalizeText(s).replace(/[‐‑‒–—―−ー]/g, "-"))
+  .pipe(z.string().regex(/^[0-9][0-9()-]{5,19}$/, { error: "must be a telephone number such as 017-722-7262" }));
+
+const yen = z.union([z.number(), z.string()], { error: "is required" }).transform((raw, ctx) => {
+  const amount = parseYen(raw);
+  if (amount === undefined) {
+    ctx.addIssue({ code: "custom", message: `must be a positive whole number of yen (got "${raw}")` });
+    return z.NEVER;
+  }
+  return amount;
+});
+
+const isoDate = z
+  .string({ error: "is required" })
+  .transform((s) => normalizeText(s).replace(/\//g, "-"))
+  .refine(isRealIsoDate, { error: "must be a real date written YYYY-MM-DD" });
+
+const contractNumber = z.string({ error: "is required" }).transform((raw, ctx) => {
+  const normalized = normalizeContractNumber(raw);
+  if (!normalized.ok) {
+    ctx.addIssue({ code: "custom", message: `must be a contract number NNNNN-NNNNNN (got "${raw}")` });
+    return z.NEVER;
+  }
+  return normalized.value;
+});
+
+const editableFields = {
+  contractor: z.strictObject({ name: text(200), address: text(200), jvName: text(200).optional() }),
+  projectName: text(200),
+  projectLocation: text(200).optional(),
+  contractAmount: yen,
+  guaranteeAmount: yen,
+  depositBank: text(100).optional(),
+  contractDate: isoDate,
+  periodFrom: isoDate,
+  periodTo: isoDate,
+  guaranteeExpiry: isoDate,
+  issuedOn: isoDate,
+  branch: z.strictObject({ name: text(100), tel: phone, fax: phone.optional() }),
+};
+
+/** One certificate of an issuance file. */
+export const issuanceSchema = z.strictObject({
+  contractNumber,
+  product: z.enum(PRODUCTS, { error: `must be one of ${PRODUCTS.join(", ")}` }),
+  issuer: text(32).transform((s) => s.toLowerCase()),
+  orderer: z.strictObject({ code: text(6), title: text(100) }),
+  ...editableFields,
+});
+export type IssuanceInput = z.output<typeof issuanceSchema>;
+
+/** An amendment or correction: only the fields that change. Who issued it, to whom and under
+ * which number and product can never change; that is a new guarantee. */
+export const changeSchema = z.strictObject({
+  ...editableFields,
+  contractor: editableFields.contractor.partial(),
+  branch: editableFields.branch.partial(),
+  orderer: z.strictObject({ title: text(100) }),
+}).partial();
+export type ChangeInput = z.output<typeof changeSchema>;
+
+/** The rules that tie fields together; also rechecked after an amendment is merged in. */
+export function checkCertificateRules(product: Product, c: Omit<CertificateContent, "orderer" | "issuer">): Problem[] {
+  const problems: Problem[] = [];
+  if (c.guaranteeAmount > c.contractAmount) {
+    problems.push({ field: "guaranteeAmount", message: `${c.guaranteeAmount} yen exceeds the contract amount ${c.contractAmount} yen` });
+  }
+  if (productHasDepositBank(product) && !c.depositBank) {
+    problems.push({ field: "depositBank", message: `is required for ${product} guarantees (預託金融機関)` });
+  }
+  if (!productHasDepositBank(product) && c.depositBank) {
+    problems.push({ field: "depositBank", message: "must be absent for contract guarantees (契約保証 has no 預託金融機関)" });
+  }
+  if (c.periodFrom > c.periodTo) problems.push({ field: "periodTo", message: `${c.periodTo} is before periodFrom ${c.periodFrom}` });
+  if (c.contractDate > c.periodTo) problems.push({ field: "contractDate", message: `${c.contractDate} is after the end of the works periodTo ${c.periodTo}` });
+  if (c.guaranteeExpiry < c.periodTo) problems.push({ field: "guaranteeExpiry", message: `${c.guaranteeExpiry} is before the end of the works periodTo ${c.periodTo}` });
+  if (c.issuedOn > c.guaranteeExpiry) problems.push({ field: "issuedOn", message: `${c.issuedOn} is after the guarantee expiry ${c.guaranteeExpiry}` });
+  return problems;
+}
+
+/** zod issues -> problems naming the field path ("contractor.name") and the row. */
+export function toProblems(error: z.ZodError, row?: number): Problem[] {
+  return error.issues.map((issue) => {
+    const field = issue.path.join(".") || "(certificate)";
+    const message =
+      issue.code === "unrecognized_keys" ? `unknown field(s) ${issue.keys.join(", ")}` :
+      issue.code === "invalid_type" && issue.input === undefined ? "is required" :
+      issue.message;
+    return { field: issue.code === "unrecognized_keys" && field === "(certificate)" ? issue.keys.join(", ") : field, message, ...(row !== undefined ? { row } : {}) };
+  });
+}

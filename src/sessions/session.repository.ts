@@ -1,0 +1,29 @@
+import type { Db } from "../db/database.js";
+
+export type SessionRow = { sid: string; officer_id: number | null; data: string; expires_at: number };
+
+export function createSessionRepository(db: Db) {
+  const get = db.prepare<[string, number], { data: string }>("SELECT data FROM sessions WHERE sid = ? AND expires_at > ?");
+  const upsert = db.prepare(`
+    INSERT INTO sessions (sid, officer_id, data, expires_at) VALUES (@sid, @officerId, @data, @expiresAt)
+    ON CONFLICT (sid) DO UPDATE SET officer_id = excluded.officer_id, data = excluded.data, expires_at = excluded.expires_at`);
+  const touch = db.prepare("UPDATE sessions SET expires_at = @expiresAt WHERE sid = @sid");
+  const destroy = db.prepare("DELETE FROM sessions WHERE sid = ?");
+  const purge = db.prepare("DELETE FROM sessions WHERE expires_at <= ?");
+  const destroyByOfficer = db.prepare("DELETE FROM sessions WHERE officer_id = ?");
+  const destroyAll = db.prepare("DELETE FROM sessions");
+  const countByOfficer = db.prepare<[number, number], { n: number }>("SELECT count(*) AS n FROM sessions WHERE officer_id = ? AND expires_at > ?");
+  return {
+    get: (sid: string, nowMs: number) => get.get(sid, nowMs)?.data,
+    set: (sid: string, officerId: number | null, data: string, expiresAt: number) => void upsert.run({ sid, officerId, data, expiresAt }),
+    touch: (sid: string, expiresAt: number) => void touch.run({ sid, expiresAt }),
+    destroy: (sid: string) => void destroy.run(sid),
+    purgeExpired: (nowMs: number) => purge.run(nowMs).changes,
+    /** Ends every session of one officer at once (disabling, password reset, admin revoke). */
+    destroyByOfficer: (officerId: number) => destroyByOfficer.run(officerId).changes,
+    destroyAll: () => destroyAll.run().changes,
+    countActiveByOfficer: (officerId: number, nowMs: number) => countByOfficer.get(officerId, nowMs)!.n,
+  };
+}
+
+export type SessionRepository = ReturnType<typeof createSessionRepository>;

@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Clock } from "../../src/clock.js";
+import { openMigratedDatabase, type Db } from "../../src/db/database.js";
+import { createServices, type Services } from "../../src/services.js";
+import { createHasher, type Argon2Params, type Hasher } from "../../src/security/hasher.js";
+
+/** Real argon2id, cheap enough for a test suite. Production refuses anything below OWASP's floor. */
+export const TEST_ARGON2: Argon2Params = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
+
+export type TestClock = Clock & { set(iso: string): void; advance(ms: number): void };
+
+export function createTestClock(startIso = "2026-11-25T01:00:00.000Z"): TestClock {
+  let current = new Date(startIso).getTime();
+  return {
+    now: () => new Date(current),
+    set: (iso) => { current = new Date(iso).getTime(); },
+    advance: (ms) => { current += ms; },
+  };
+}
+
+/** Counts argon2 calls, to show which paths cost nothing. */
+export type CountingHasher = Hasher & { counts: { hash: number; verify: number } };
+
+export function countCalls(inner: Hasher): CountingHasher {
+  const counts = { hash: 0, verify: 0 };
+  return {
+    params: inner.params,
+    counts,
+    hash: (s) => { counts.hash++; return inner.hash(s); },
+    verify: (h, s) => { counts.verify++; return inner.verify(h, s); },
+    verifyDummy: (s) => { counts.verify++; return inner.verifyDummy(s); },
+    needsRehash: (h) => inner.needsRehash(h),
+  };
+}
+
+export type World = {
+  dir: string;
+  databasePath: string;
+  db: Db;
+  clock: TestClock;
+  hasher: CountingHasher;
+  services: Services;
+  close(): void;
+};
+
+/** A fresh database file in a temporary folder, migrated, with its own services. */
+export async function buildWorld(options: { clock?: TestClock; argon2?: Argon2Params } = {}): Promise<World> {
+  const dir = mkdtempSync(path.join(tmpdir(), "kakunin-test-"));
+  const databasePath = path.join(dir, "kakunin.sqlite");
+  const db = openMigratedDatabase(databasePath);
+  const clock = options.clock ?? createTestClock();
+  const hasher = countCalls(await createHasher(options.argon2 ?? TEST_ARGON2));
+  const services = createServices(db, clock, hasher);
+  return {
+    dir, databasePath, db, clock, hasher, services,
+    close() {
+      if (db.open) db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
