@@ -1,0 +1,158 @@
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from "express";
+import { engine } from "express-handlebars";
+import session from "express-session";
+import { csrfSync } from "csrf-sync";
+import helmet from "helmet";
+import { randomUUID } from "node:crypto";
+import path from "node:path";
+import { createAuthRoutes } from "./auth/auth.routes.js";
+import { noStore, requireLogin, requirePasswordChanged } from "./auth/guards.js";
+import { createPassport } from "./auth/passport.js";
+import type { Clock } from "./clock.js";
+import type { Config } from "./config.js";
+import type { Db } from "./db/database.js";
+import { createGuaranteeRoutes } from "./guarantees/guarantees.routes.js";
+import { BadFormError } from "./http/forms.js";
+import type { Logger } from "./logger.js";
+import { createOrdererRoutes } from "./orderers/orderers.routes.js";
+import { publicDir, viewsDir } from "./paths.js";
+import type { Hasher } from "./security/hasher.js";
+import type { Services } from "./services.js";
+import { SqliteSessionStore } from "./sessions/session-store.js";
+import { createSessionRepository } from "./sessions/session.repository.js";
+import { IDLE_TIMEOUT_MS } from "./auth/guards.js";
+import { createVerificationRoutes } from "./verification/verification.routes.js";
+import { createVerificationService } from "./verification/verification.service.js";
+import type { VerificationThrottle } from "./verification/throttle.js";
+
+export type AppDeps = {
+  config: Config;
+  db: Db;
+  services: Services;
+  hasher: Hasher;
+  clock: Clock;
+  logger: Logger;
+  throttle: VerificationThrottle;
+};
+
+export type KakuninApp = Express & { close(): void };
+
+const CONTENT_SECURITY_POLICY = {
+  useDefaults: false,
+  directives: {
+    defaultSrc: ["'none'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'"],
+    fontSrc: ["'self'"],
+    connectSrc: ["'self'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+    baseUri: ["'none'"],
+    objectSrc: ["'none'"],
+  },
+};
+
+/** Builds the web app from explicit dependencies; opens nothing and does not listen. */
+export function createApp(deps: AppDeps): KakuninApp {
+  const { config, db, services, hasher, clock, logger } = deps;
+  const app = express() as unknown as KakuninApp;
+  const production = config.nodeEnv === "production";
+
+  app.disable("x-powered-by");
+  app.set("trust proxy", config.trustProxy);
+  app.engine("hbs", engine({
+    extname: ".hbs",
+    layoutsDir: path.join(viewsDir, "layouts"),
+    partialsDir: path.join(viewsDir, "partials"),
+    defaultLayout: "main",
+  }));
+  app.set("view engine", "hbs");
+  app.set("views", viewsDir);
+  // Templates are compiled once and kept, whatever NODE_ENV says: recompiling per request costs 2-3x.
+  app.enable("view cache");
+
+  app.use(helmet({ contentSecurityPolicy: CONTENT_SECURITY_POLICY, xFrameOptions: { action: "deny" } }));
+  app.use((req, res, next) => {
+    res.locals.requestId = randomUUID();
+    next();
+  });
+  app.use("/static", express.static(publicDir, { index: false, fallthrough: false, maxAge: production ? "1h" : 0 }));
+
+  app.get("/healthz", noStore, (_req, res) => {
+    db.prepare("SELECT 1").get();
+    res.type("text/plain").send("ok");
+  });
+
+  app.use(express.urlencoded({ extended: false, limit: "4kb", parameterLimit: 10, type: "application/x-www-form-urlencoded" }));
+
+  const store = new SqliteSessionStore(createSessionRepository(db), clock, IDLE_TIMEOUT_MS);
+  app.use(session({
+    name: config.cookieSecure ? "__Host-kakunin" : "kakunin",
+    secret: config.sessionSecret,
+    store,
+    resave: false,
+    saveUninitialized: false,
+    rolling: false,
+    cookie: { httpOnly: true, sameSite: "strict", secure: config.cookieSecure, path: "/", maxAge: IDLE_TIMEOUT_MS },
+  }));
+
+  const passport = createPassport({ officers: services.officers, hasher, audit: services.audit });
+  app.use(passport.initialize());
+  app.use(passport.session());
+
+  const csrf = csrfSync({ getTokenFromRequest: (req) => (typeof req.body?._csrf === "string" ? req.body._csrf : undefined), size: 32 });
+  app.use(csrf.csrfSynchronisedProtection);
+  const exposeCsrfToken: RequestHandler = (req, res, next) => {
+    res.locals.csrfToken = csrf.generateToken(req);
+    res.locals.officer = req.user ? { displayName: req.user.displayName, ordererName: req.user.ordererName } : undefined;
+    next();
+  };
+
+  app.use(createOrdererRoutes({ orderers: services.orderers }));
+  app.get("/", (req, res) => res.redirect(303, req.user ? "/verify" : "/login"));
+  app.use(exposeCsrfToken, createAuthRoutes({ passport, clock, officers: services.officers, hasher }));
+
+  const verification = createVerificationService({ db, clock, hasher, audit: services.audit, throttle: deps.throttle });
+  const officerOnly = [noStore, requireLogin(clock), requirePasswordChanged, exposeCsrfToken];
+  app.use(officerOnly, createVerificationRoutes({ verification, clock }));
+  app.use(officerOnly, createGuaranteeRoutes({ db, clock, services }));
+
+  app.use((_req, res) => {
+    res.status(404).render("errors/error", { title: "ページが見つかりません", heading: "ページが見つかりません", status: 404 });
+  });
+  const handleError: ErrorRequestHandler = (error, req, res, _next) => {
+    const status = errorStatus(error);
+    if (status >= 500) logger.error({ err: error, requestId: res.locals.requestId, path: req.path }, "request failed");
+    else logger.warn({ status, code: (error as { code?: string }).code, requestId: res.locals.requestId, path: req.path }, "request refused");
+    if (res.headersSent) return;
+    res.set("Cache-Control", "no-store");
+    res.status(status).render("errors/error", {
+      title: "エラー",
+      status,
+      heading: ERROR_HEADINGS[status] ?? (status >= 500 ? ERROR_HEADINGS[500] : ERROR_HEADINGS[400]),
+      requestId: status >= 500 ? res.locals.requestId : undefined,
+      detail: !production && status >= 500 ? String((error as Error)?.stack ?? error) : undefined,
+    });
+  };
+  app.use(handleError);
+
+  app.close = () => store.close();
+  return app;
+}
+
+const ERROR_HEADINGS: Record<number, string> = {
+  400: "入力内容を受け付けられませんでした",
+  403: "この操作は受け付けられませんでした。画面を再読み込みしてからもう一度お試しください",
+  404: "ページが見つかりません",
+  413: "送信された内容が大きすぎます",
+  415: "この形式の送信は受け付けられません",
+  500: "システムエラーが発生しました",
+  503: "ただいま混み合っています。しばらくしてからもう一度お試しください",
+};
+
+function errorStatus(error: unknown): number {
+  if (error instanceof BadFormError) return 400;
+  const status = (error as { status?: unknown; statusCode?: unknown })?.status ?? (error as { statusCode?: unknown })?.statusCode;
+  return typeof status === "number" && status >= 400 && status < 600 ? status : 500;
+}

@@ -1,0 +1,57 @@
+import type { NextFunction, Request, Response } from "express";
+import type { Clock } from "../clock.js";
+import type { Officer } from "../officers/officer.repository.js";
+
+export const IDLE_TIMEOUT_MS = 30 * 60 * 1000;
+export const ABSOLUTE_TIMEOUT_MS = 8 * 60 * 60 * 1000;
+
+declare module "express-session" {
+  interface SessionData {
+    loginAt?: number;
+    lastSeenAt?: number;
+    flash?: string;
+  }
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    // passport's req.user is the officer re-read from the database on every request.
+    interface User extends Officer {}
+  }
+}
+
+/** Every page but login, static files, /orderers and /healthz goes through this. It also ends
+ * sessions idle for 30 minutes or older than 8 hours (express-session has no absolute timeout). */
+export function requireLogin(clock: Clock) {
+  return function requireLogin(req: Request, res: Response, next: NextFunction): void {
+    const now = clock.now().getTime();
+    const session = req.session;
+    if (!req.user || !session.loginAt) {
+      res.redirect(303, "/login");
+      return;
+    }
+    if (now - session.loginAt > ABSOLUTE_TIMEOUT_MS || now - (session.lastSeenAt ?? session.loginAt) > IDLE_TIMEOUT_MS) {
+      session.destroy(() => res.redirect(303, "/login?expired=1"));
+      return;
+    }
+    // Refreshed at most once a minute, so that reading pages does not rewrite the session row each time.
+    if (now - (session.lastSeenAt ?? 0) > 60_000) session.lastSeenAt = now;
+    next();
+  };
+}
+
+/** An officer holding a CLI-generated one-time password may only set a new one. */
+export function requirePasswordChanged(req: Request, res: Response, next: NextFunction): void {
+  if (req.user?.mustChangePassword) {
+    res.redirect(303, "/password");
+    return;
+  }
+  next();
+}
+
+/** Authenticated pages must not be kept by the browser or any proxy. */
+export function noStore(_req: Request, res: Response, next: NextFunction): void {
+  res.set("Cache-Control", "no-store");
+  next();
+}

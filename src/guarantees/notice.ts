@@ -1,0 +1,96 @@
+import Handlebars from "handlebars";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { formatEraDate } from "../format/era-date.js";
+import { formatAuthKeyForPrint } from "../format/normalize.js";
+import { viewsDir } from "../paths.js";
+import { refusal, success, type Outcome } from "../result.js";
+import type { CertificateContent, Product } from "./certificate.schema.js";
+
+/**
+ * 電子保証にかかる「認証キー」のお知らせ: the print-ready notice the issuer hands to the contractor,
+ * who passes it on to the orderer (source document, section ⑤). One standalone HTML file per
+ * certificate, its CSS inline, so it prints the same wherever it is opened.
+ */
+
+export const PRODUCT_LABELS: Readonly<Record<Product, string>> = Object.freeze({
+  advance: "前払金保証",
+  interim: "中間前払金保証",
+  contract: "契約保証",
+});
+
+/** What a notice needs: the number, the key (in clear, once) and the certificate it opens. */
+export type NoticeInput = { contractNumber: string; authKey: string; product: Product; content: CertificateContent };
+
+export type NoticeView = {
+  noticeDate: string;
+  projectName: string;
+  contractorName: string;
+  jvName: string | null;
+  productLabel: string;
+  contractNumber: string;
+  authKey: string;
+  ordererName: string;
+  issuerName: string;
+  branchName: string;
+  branchTel: string;
+};
+
+export function toNoticeView(input: NoticeInput, noticeDate: string): NoticeView {
+  const c = input.content;
+  return {
+    noticeDate: formatEraDate(noticeDate),
+    projectName: c.projectName,
+    contractorName: c.contractor.name,
+    jvName: c.contractor.jvName ?? null,
+    productLabel: PRODUCT_LABELS[input.product],
+    contractNumber: input.contractNumber,
+    authKey: formatAuthKeyForPrint(input.authKey),
+    ordererName: c.orderer.name,
+    issuerName: c.issuer.name,
+    branchName: c.branch.name,
+    branchTel: c.branch.tel,
+  };
+}
+
+/** Compiles the template once per renderer; strict, so a misspelt field fails the tests, not a notice. */
+export function createNoticeRenderer(templateFile = path.join(viewsDir, "notices", "auth-key-notice.hbs")) {
+  const handlebars = Handlebars.create();
+  const template = handlebars.compile<NoticeView>(readFileSync(templateFile, "utf8"), { strict: true });
+  return {
+    /** noticeDate is the Asia/Tokyo calendar date the notice is made, "YYYY-MM-DD". */
+    render: (input: NoticeInput, noticeDate: string): string => template(toNoticeView(input, noticeDate)),
+  };
+}
+
+export type NoticeRenderer = ReturnType<typeof createNoticeRenderer>;
+
+/**
+ * Makes sure notices can be written to dir before anything is issued: creates it (private to the
+ * admin: notices hold keys) and writes and removes a probe file, which, unlike access(2), also
+ * tells the truth for root and on read-only mounts.
+ */
+export function prepareNoticeDir(dir: string): Outcome<string> {
+  const resolved = path.resolve(dir);
+  try {
+    mkdirSync(resolved, { recursive: true, mode: 0o700 });
+    if (!statSync(resolved).isDirectory()) return refusal({ field: "--notices", message: `${resolved} is not a folder` });
+    const probe = path.join(resolved, `.kakunin-probe-${randomBytes(6).toString("hex")}`);
+    writeFileSync(probe, "", { flag: "wx", mode: 0o600 });
+    rmSync(probe);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === "EEXIST" ? "exists and is not a folder" : `cannot be written to (${(error as Error).message})`;
+    return refusal({ field: "--notices", message: `${resolved} ${reason}` });
+  }
+  return success(resolved);
+}
+
+/** Writes <dir>/<contractNumber>.html for each, readable by the admin only; returns the paths. */
+export function writeNotices(dir: string, inputs: NoticeInput[], renderer: NoticeRenderer, noticeDate: string): string[] {
+  return inputs.map((input) => {
+    const file = path.join(dir, `${input.contractNumber}.html`);
+    writeFileSync(file, renderer.render(input, noticeDate), { mode: 0o600 });
+    return file;
+  });
+}

@@ -1,0 +1,64 @@
+import type { AuditService } from "../audit/audit.service.js";
+import type { Clock } from "../clock.js";
+import type { Db } from "../db/database.js";
+import { createGuaranteeRepository, type Guarantee } from "../guarantees/guarantee.repository.js";
+import type { Officer } from "../officers/officer.repository.js";
+import type { Hasher } from "../security/hasher.js";
+import { createGrantRepository } from "./grant.repository.js";
+import type { VerificationThrottle } from "./throttle.js";
+
+export type VerifyFailure = "unknown-number" | "wrong-key" | "other-orderer";
+
+export type VerifyResult =
+  | { ok: true; guarantee: Guarantee }
+  | { ok: false; reason: VerifyFailure }
+  | { ok: false; reason: "throttled"; retryAfterSeconds: number };
+
+export type VerifyRequest = { officer: Officer; contractNumber: string; authKey: string; clientAddress: string };
+
+/**
+ * The one path every verification takes: throttle -> lookup -> exactly one argon2 verification
+ * (the dummy hash for an unknown number) -> authorise the orderer -> audit and grant in one
+ * transaction, committed before the certificate is shown. Inputs are already normalised.
+ */
+export function createVerificationService(deps: { db: Db; clock: Clock; hasher: Hasher; audit: AuditService; throttle: VerificationThrottle }) {
+  const { db, clock, hasher, audit, throttle } = deps;
+  const guarantees = createGuaranteeRepository(db);
+  const grants = createGrantRepository(db);
+
+  const recordOutcome = db.transaction((request: VerifyRequest, guarantee: Guarantee | undefined, reason: VerifyFailure | "ok") => {
+    const at = clock.now().toISOString();
+    if (guarantee && reason === "ok") {
+      const current = guarantees.currentVersion(guarantee.id)!;
+      grants.recordVerified({ ordererId: request.officer.ordererId, guaranteeId: guarantee.id, officerId: request.officer.id, at, versionId: current.id, status: guarantee.status });
+    }
+    audit.appendInTransaction({
+      event: reason === "ok" ? "key_verify_success" : reason === "other-orderer" ? "authz_fail" : "key_verify_fail",
+      outcome: reason, actorKind: "officer", actor: request.officer.login, officerId: request.officer.id,
+      ordererCode: request.officer.ordererCode, clientAddress: request.clientAddress, contractNumber: request.contractNumber,
+    });
+  });
+
+  return {
+    async verify(request: VerifyRequest): Promise<VerifyResult> {
+      const reservation = throttle.reserve({ officerId: request.officer.id, contractNumber: request.contractNumber, clientAddress: request.clientAddress });
+      if (!reservation.allowed) {
+        audit.record({
+          event: "key_verify_throttled", outcome: "throttled", actorKind: "officer", actor: request.officer.login, officerId: request.officer.id,
+          ordererCode: request.officer.ordererCode, clientAddress: request.clientAddress, contractNumber: request.contractNumber,
+        });
+        return { ok: false, reason: "throttled", retryAfterSeconds: reservation.retryAfterSeconds };
+      }
+      const guarantee = guarantees.findByContractNumber(request.contractNumber);
+      const keyMatches = guarantee ? await hasher.verify(guarantee.authKeyHash, request.authKey) : await hasher.verifyDummy(request.authKey);
+      const reason: VerifyFailure | "ok" =
+        !guarantee ? "unknown-number" : !keyMatches ? "wrong-key" : guarantee.ordererId !== request.officer.ordererId ? "other-orderer" : "ok";
+      recordOutcome.immediate(request, guarantee, reason);
+      // A right key presented by another orderer is still a failure for the throttle: it grants nothing.
+      reservation.settle(reason === "ok");
+      return reason === "ok" ? { ok: true, guarantee: guarantee! } : { ok: false, reason };
+    },
+  };
+}
+
+export type VerificationService = ReturnType<typeof createVerificationService>;

@@ -1,0 +1,44 @@
+import request from "supertest";
+import { createApp, type KakuninApp } from "../../src/app.js";
+import { loadConfig, type Config } from "../../src/config.js";
+import { createLogger } from "../../src/logger.js";
+import { createSqliteThrottle, VERIFICATION_POLICY, type ThrottlePolicy } from "../../src/verification/sqlite-throttle.js";
+import { buildWorld, type World } from "./world.js";
+
+export type WebWorld = World & { app: KakuninApp; config: Config; logs: string[] };
+
+/** A fresh database and an app over it, with a captured JSON log. */
+export async function buildTestApp(options: { env?: NodeJS.ProcessEnv; policy?: ThrottlePolicy } = {}): Promise<WebWorld> {
+  const world = await buildWorld();
+  const config = loadConfig({ NODE_ENV: "test", ...options.env });
+  const logs: string[] = [];
+  const logger = createLogger({ level: "info", destination: { write: (line: string) => void logs.push(line) } });
+  const app = createApp({
+    config, db: world.db, services: world.services, hasher: world.hasher, clock: world.clock, logger,
+    throttle: createSqliteThrottle(world.db, world.clock, options.policy ?? VERIFICATION_POLICY),
+  });
+  const close = world.close;
+  return { ...world, app, config, logs, close: () => { app.close(); close(); } };
+}
+
+/** The hidden _csrf value of the last form on a page. */
+export function csrfTokenOf(html: string): string {
+  const match = /name="_csrf" value="([^"]+)"/.exec(html);
+  if (!match) throw new Error("no CSRF token on the page");
+  return match[1]!;
+}
+
+/** A logged-in agent: GET /login for the token, POST /login, and follow to the landing page. */
+export async function loginAs(app: KakuninApp, username: string, password: string) {
+  const agent = request.agent(app);
+  const form = await agent.get("/login");
+  const res = await agent.post("/login").type("form").send({ _csrf: csrfTokenOf(form.text), username, password });
+  if (res.status !== 303) throw new Error(`login failed: ${res.status}`);
+  return agent;
+}
+
+/** POSTs a form with the CSRF token read from `page` first. */
+export async function postForm(agent: ReturnType<typeof request.agent>, page: string, action: string, fields: Record<string, string>) {
+  const form = await agent.get(page);
+  return agent.post(action).type("form").send({ _csrf: csrfTokenOf(form.text), ...fields });
+}
