@@ -1,0 +1,117 @@
+import type { Command } from "commander";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import type { Clock } from "../../src/clock.js";
+import { loadConfig, type Config } from "../../src/config.js";
+import { openMigratedDatabase, type Db } from "../../src/db/database.js";
+import { describeProblem, type Problem } from "../../src/result.js";
+import { createHasher, type Argon2Params, type Hasher } from "../../src/security/hasher.js";
+import { createServices, type Services } from "../../src/services.js";
+
+/** Anything with write(): process.stdout, or a string collector in tests. */
+export type Output = { write(chunk: string): unknown; isTTY?: boolean };
+
+export type CliDeps = {
+  stdout: Output;
+  stderr: Output;
+  /** What --password-stdin reads: the text itself (tests) or a stream (process.stdin). */
+  stdin: string | NodeJS.ReadableStream;
+  clock: Clock;
+  /** A ready hasher (tests), else one is made from argon2, else from config.argon2. */
+  hasher?: Hasher;
+  argon2?: Argon2Params;
+  env: NodeJS.ProcessEnv;
+  /** Who the audit trail names for this run: the OS user unless injected. */
+  actor: string;
+};
+
+/** Wraps a command action that returns its exit status (commander's own args: arguments, options, command). */
+export type Run = (fn: (...args: any[]) => Promise<number>) => (...args: any[]) => Promise<void>;
+
+/** What every command action gets: output, the actor, and the database opened on demand. */
+export type CliContext = {
+  deps: CliDeps;
+  out(line?: string): void;
+  err(line?: string): void;
+  /** Prints refusals, one per line, and returns exit status 1. */
+  refuse(problems: Problem[], heading?: string): 1;
+  config(): Config;
+  /** Opens (and migrates) the --db database, runs fn over its services and always closes it. */
+  withServices<T>(command: Command, fn: (services: Services, db: Db) => Promise<T> | T): Promise<T>;
+  readStdinLine(prompt: string): Promise<string | undefined>;
+  readFile(file: string): { ok: true; bytes: Buffer } | { ok: false; status: 1 };
+};
+
+export function createContext(deps: CliDeps): CliContext {
+  let config: Config | undefined;
+  const err = (line = "") => void deps.stderr.write(`${line}\n`);
+  const ctx: CliContext = {
+    deps,
+    out: (line = "") => void deps.stdout.write(`${line}\n`),
+    err,
+    refuse(problems, heading) {
+      if (heading) err(`error: ${heading}`);
+      for (const p of problems) err(heading ? describeProblem(p) : `error: ${describeProblem(p)}`);
+      return 1;
+    },
+    config: () => (config ??= loadConfig(deps.env)),
+    async withServices(command, fn) {
+      const config = ctx.config(); // fail fast on a bad environment, even when --db makes it unneeded
+      const option = command.optsWithGlobals<{ db?: string }>().db;
+      const file = option ? path.resolve(option) : config.databasePath;
+      const hasher = deps.hasher ?? (await createHasher(deps.argon2 ?? config.argon2));
+      let db: Db;
+      try {
+        db = openMigratedDatabase(file);
+      } catch (error) {
+        throw new Error(`cannot open the database ${file}: ${(error as Error).message}`);
+      }
+      try {
+        return await fn(createServices(db, deps.clock, hasher), db);
+      } finally {
+        db.close();
+      }
+    },
+    async readStdinLine(prompt) {
+      const stdin = deps.stdin;
+      if (typeof stdin === "string") return stdin.split(/\r?\n/)[0];
+      if ((stdin as { isTTY?: boolean }).isTTY) err(prompt);
+      const lines = createInterface({ input: stdin, crlfDelay: Infinity, terminal: false });
+      try {
+        for await (const line of lines) return line;
+        return undefined;
+      } finally {
+        lines.close();
+      }
+    },
+    readFile(file) {
+      try {
+        return { ok: true, bytes: readFileSync(file) };
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : (error as Error).message;
+        err(`error: cannot read ${file}: ${reason}`);
+        return { ok: false, status: 1 };
+      }
+    },
+  };
+  return ctx;
+}
+
+// East Asian wide and full-width characters take two terminal columns.
+const WIDE = /[\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA000-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6]/u;
+
+function displayWidth(s: string): number {
+  let width = 0;
+  for (const ch of s) width += WIDE.test(ch) ? 2 : 1;
+  return width;
+}
+
+/** A plain table: a header row, then rows, columns padded for a terminal with Japanese text. */
+export function formatTable(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i] ?? ""))));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c + " ".repeat(widths[i]! - displayWidth(c)))).join("  ").trimEnd();
+  return [line(header), ...rows.map(line)];
+}

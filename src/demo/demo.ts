@@ -1,0 +1,158 @@
+import type { Clock } from "../clock.js";
+import { tokyoDate } from "../format/era-date.js";
+import type { Product } from "../guarantees/certificate.schema.js";
+import { versionLabel } from "../guarantees/guarantee.service.js";
+import { describeProblem, type Outcome } from "../result.js";
+import { generateInitialPassword } from "../security/secrets.js";
+import type { Services } from "../services.js";
+
+/**
+ * The demo world of the source document: 東日本建設業保証 (青森支店) issues むつ市 a 前払金保証 and a
+ * 契約保証 on one contract, plus a guarantee with one 変更 to show the history. Shared by the
+ * `demo` command, the web tests and the browser tests.
+ */
+
+export const DEMO_ISSUER = {
+  code: "ejcs",
+  name: "東日本建設業保証株式会社",
+  address: "東京都中央区八丁堀2丁目27番10号",
+  representative: "取締役社長 原田 保夫",
+} as const;
+
+export const DEMO_BRANCH = { name: "青森支店", tel: "017-722-7262" } as const;
+export const DEMO_ORDERER = { code: "022080", name: "むつ市", title: "むつ市長" } as const;
+export const DEMO_OFFICER = { login: "mutsu-demo", displayName: "むつ 太郎" } as const;
+export const DEMO_CONTRACT_NUMBERS = ["02208-000001", "02208-000002", "02208-000003"] as const;
+
+export type DemoGuarantee = {
+  contractNumber: string;
+  product: Product;
+  projectName: string;
+  /** 新規 or 変更-N: the version an officer sees first. */
+  label: string;
+  /** Fresh on every run; null when the guarantee was cancelled meanwhile (its key cannot change). */
+  authKey: string | null;
+  status: "valid" | "cancelled";
+};
+
+export type DemoResult = {
+  officer: { login: string; password: string; displayName: string; ordererCode: string; ordererName: string };
+  guarantees: DemoGuarantee[];
+  /** What this run created, as opposed to found. */
+  created: { issuer: boolean; orderer: boolean; officer: boolean; guarantees: string[] };
+};
+
+function unwrap<T>(what: string, outcome: Outcome<T>): T {
+  if (!outcome.ok) throw new Error(`demo: cannot ${what}: ${outcome.problems.map(describeProblem).join("; ")}`);
+  return outcome.value;
+}
+
+function addDays(isoDate: string, days: number): string {
+  const [y, m, d] = isoDate.split("-").map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+}
+
+/** The three sample certificates, dated around today (Asia/Tokyo) so that none is 期限切れ. */
+export function demoCertificates(today: string): Record<string, unknown>[] {
+  const common = {
+    issuer: DEMO_ISSUER.code,
+    branch: { ...DEMO_BRANCH },
+    orderer: { code: DEMO_ORDERER.code, title: DEMO_ORDERER.title },
+    contractor: { name: "〇〇建設 株式会社", address: "青森県むつ市〇〇町一丁目2番3号" },
+    projectName: "むつ市道大畑線道路改良工事",
+    projectLocation: "むつ市大畑町",
+    contractAmount: 50_000_000,
+    contractDate: addDays(today, -23),
+    periodFrom: addDays(today, -21),
+    periodTo: addDays(today, 114),
+    guaranteeExpiry: addDays(today, 144),
+    issuedOn: addDays(today, -20),
+  };
+  return [
+    { ...common, contractNumber: DEMO_CONTRACT_NUMBERS[0], product: "advance", guaranteeAmount: 20_000_000, depositBank: "〇〇銀行 むつ支店" },
+    { ...common, contractNumber: DEMO_CONTRACT_NUMBERS[1], product: "contract", guaranteeAmount: 5_000_000 },
+    {
+      ...common,
+      contractNumber: DEMO_CONTRACT_NUMBERS[2],
+      product: "advance",
+      contractor: { name: "株式会社 △△工務店", address: "青森県むつ市△△町四丁目5番6号", jvName: "△△・□□特定建設工事共同企業体" },
+      projectName: "むつ市立〇〇小学校屋内運動場改修工事",
+      projectLocation: "むつ市〇〇町",
+      contractAmount: 30_000_000,
+      guaranteeAmount: 12_000_000,
+      depositBank: "〇〇銀行 むつ支店",
+    },
+  ];
+}
+
+/** The 変更-1 of the third sample: the contract grew and the works were extended by a month. */
+function demoAmendment(today: string) {
+  return { contractAmount: 33_000_000, guaranteeAmount: 13_200_000, periodTo: addDays(today, 144), guaranteeExpiry: addDays(today, 174) };
+}
+
+/**
+ * Idempotent: creates only what is absent; on every run gives the demo officer a fresh password
+ * (no forced change, so a newcomer can verify at once) and the demo guarantees fresh keys (only
+ * hashes are stored, so this is the only way to show usable keys).
+ */
+export async function seedDemo(services: Services, clock: Clock, options: { actor?: string } = {}): Promise<DemoResult> {
+  const actor = options.actor ?? "demo";
+  const today = tokyoDate(clock.now());
+  const created: DemoResult["created"] = { issuer: false, orderer: false, officer: false, guarantees: [] };
+
+  if (!services.issuers.findByCode(DEMO_ISSUER.code)) {
+    unwrap("add the demo issuer", services.issuers.add({ ...DEMO_ISSUER }, actor));
+    created.issuer = true;
+  }
+  if (!services.orderers.findByCode(DEMO_ORDERER.code)) {
+    unwrap("add the demo orderer", services.orderers.add({ code: DEMO_ORDERER.code, name: DEMO_ORDERER.name }, actor));
+    created.orderer = true;
+  }
+
+  const password = generateInitialPassword();
+  const existing = services.officers.findByLogin(DEMO_OFFICER.login);
+  if (!existing) {
+    unwrap("add the demo officer", await services.officers.add({ ordererCode: DEMO_ORDERER.code, login: DEMO_OFFICER.login, displayName: DEMO_OFFICER.displayName, password }, actor));
+    created.officer = true;
+  } else {
+    unwrap("reset the demo officer's password", await services.officers.resetPassword(DEMO_OFFICER.login, actor, password));
+    if (!existing.active) unwrap("enable the demo officer", services.officers.setActive(DEMO_OFFICER.login, true, actor));
+  }
+  const officer = services.officers.findByLogin(DEMO_OFFICER.login)!;
+
+  const certificates = demoCertificates(today);
+  const missing = certificates.filter((c) => !services.guarantees.findByContractNumber(c.contractNumber as string));
+  const keys = new Map<string, string>();
+  if (missing.length > 0) {
+    for (const issued of unwrap("issue the demo guarantees", await services.issuance.issue(missing, { actor }))) {
+      keys.set(issued.contractNumber, issued.authKey);
+      created.guarantees.push(issued.contractNumber);
+    }
+  }
+
+  const amended = services.guarantees.findByContractNumber(DEMO_CONTRACT_NUMBERS[2])!;
+  const hasAmendment = services.guarantees.listVersions(amended.id).some((v) => v.kind === "amendment");
+  if (!hasAmendment && amended.status === "valid") {
+    unwrap("amend the third demo guarantee", services.guarantees.change(amended.contractNumber, "amendment", demoAmendment(today), actor));
+  }
+
+  const guarantees: DemoGuarantee[] = [];
+  for (const contractNumber of DEMO_CONTRACT_NUMBERS) {
+    const guarantee = services.guarantees.findByContractNumber(contractNumber)!;
+    let authKey = keys.get(contractNumber) ?? null;
+    if (authKey === null && guarantee.status === "valid") {
+      authKey = unwrap("rotate a demo key", await services.guarantees.rotateKey(contractNumber, actor)).authKey;
+    }
+    const current = services.guarantees.currentVersion(guarantee.id)!;
+    guarantees.push({
+      contractNumber, product: guarantee.product, projectName: current.content.projectName,
+      label: versionLabel(current), authKey, status: guarantee.status,
+    });
+  }
+
+  return {
+    officer: { login: officer.login, password, displayName: officer.displayName, ordererCode: officer.ordererCode, ordererName: officer.ordererName },
+    guarantees,
+    created,
+  };
+}
