@@ -71,9 +71,15 @@ export function formatAuthKeyForPrint(key: string): string {
   return `${key.slice(0, 4)}-${key.slice(4, 8)}-${key.slice(8)}`;
 }
 
-/** A name typed in the CLI: NFKC so full-width and half-width forms are stored alike, trimmed. */
+/** A code or name typed in the CLI: NFKC so full-width and half-width forms are stored alike, trimmed. */
 export function normalizeText(raw: string): string {
   return raw.normalize("NFKC").trim();
+}
+
+/** Text of an issued document (names, addresses, 工事名): kept as the issuer wrote it, so only the
+ * canonical form (NFC) and trimming; compatibility forms such as （その2） or ㈱ stay as typed. */
+export function normalizeDocumentText(raw: string): string {
+  return raw.normalize("NFC").trim();
 }
 
 /** True when a single-line field holds a character that can hide, reorder or corrupt text. */

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { isRealIsoDate } from "../format/era-date.js";
-import { hasForbiddenCharacters, normalizeContractNumber, normalizeText } from "../format/normalize.js";
+import { hasForbiddenCharacters, normalizeContractNumber, normalizeDocumentText, normalizeText } from "../format/normalize.js";
 import { parseYen } from "../format/yen.js";
 import type { Problem } from "../result.js";
 
@@ -29,10 +29,10 @@ export type CertificateContent = {
   branch: { name: string; tel: string; fax?: string };
 };
 
-const text = (max: number) =>
+const boundedText = (normalize: (raw: string) => string) => (max: number) =>
   z
     .string({ error: "is required" })
-    .transform(normalizeText)
+    .transform(normalize)
     .pipe(
       z
         .string()
@@ -40,6 +40,11 @@ const text = (max: number) =>
         .max(max, { error: `must be at most ${max} characters` })
         .refine((s) => !hasForbiddenCharacters(s), { error: "contains control or invisible characters" }),
     );
+
+/** Codes: compatibility forms folded. */
+const code = boundedText(normalizeText);
+/** The certificate's own words: stored exactly as written, but for NFC and trimming. */
+const text = boundedText(normalizeDocumentText);
 
 const phone = z
   .string({ error: "is required" })
@@ -88,8 +93,8 @@ const editableFields = {
 export const issuanceSchema = z.strictObject({
   contractNumber,
   product: z.enum(PRODUCTS, { error: `must be one of ${PRODUCTS.join(", ")}` }),
-  issuer: text(32).transform((s) => s.toLowerCase()),
-  orderer: z.strictObject({ code: text(6), title: text(100) }),
+  issuer: code(32).transform((s) => s.toLowerCase()),
+  orderer: z.strictObject({ code: code(6), title: text(100) }),
   ...editableFields,
 });
 export type IssuanceInput = z.output<typeof issuanceSchema>;

@@ -59,7 +59,7 @@ describe("admin CLI: amend, correct, withdraw, cancel, rotate-key and show", () 
       ["3", "変更-1", "訂正", "yes"],
       ["4", "変更-2", "変更", "no", "変更取消"],
     ]);
-    expect(shown.stdout, "text is stored NFKC-normalised").to.contain("(その2)").and.contain("in force:   version 3 (変更-1)");
+    expect(shown.stdout, "the certificate's words are stored as written").to.contain("（その2）").and.contain("in force:   version 3 (変更-1)");
 
     const cancel = await world.run(["cancel", "02208-000001", "--reason", "契約解除のため"]);
     expect(cancel).to.deep.include({ status: 0, stdout: "02208-000001 cancelled (取消): 契約解除のため\n" });
