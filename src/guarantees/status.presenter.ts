@@ -1,0 +1,54 @@
+import { formatEraDate, formatEraDateTime } from "../format/era-date.js";
+import type { CertificateContent } from "./certificate.schema.js";
+import type { Guarantee } from "./guarantee.repository.js";
+
+/** What an officer must know before relying on a guarantee. 取消 wins over 期限切れ. */
+export type GuaranteeState = "valid" | "cancelled" | "expired";
+
+export type StatusView = {
+  state: GuaranteeState;
+  /** 有効 / 取消 / 期限切れ: always said in words, the colour only repeats it. */
+  label: string;
+  detail: string;
+  /** 取消 and 期限切れ interrupt (role="alert"); 有効 does not. */
+  role: "alert" | "status";
+  /** The word stamped across a certificate that must not be relied on; absent when valid. */
+  stamp?: string;
+};
+
+/**
+ * The state of a guarantee on the Tokyo calendar day `today` ("YYYY-MM-DD", see tokyoDate):
+ * a 保証期限 of D still holds all of D and has passed from D+1. The SQL of the verified list's
+ * status filter (grant.repository.ts) says the same and must stay in step with this.
+ */
+export function guaranteeState(guarantee: Pick<Guarantee, "status">, current: Pick<CertificateContent, "guaranteeExpiry">, today: string): GuaranteeState {
+  if (guarantee.status === "cancelled") return "cancelled";
+  return current.guaranteeExpiry < today ? "expired" : "valid";
+}
+
+export function toStatusView(
+  guarantee: Pick<Guarantee, "status" | "cancelledAt" | "cancelReason">,
+  current: Pick<CertificateContent, "guaranteeExpiry">,
+  today: string,
+): StatusView {
+  const state = guaranteeState(guarantee, current, today);
+  const expiry = formatEraDate(current.guaranteeExpiry);
+  switch (state) {
+    case "cancelled":
+      return {
+        state, label: "取消", role: "alert", stamp: "取消",
+        detail: `この保証は${formatEraDateTime(guarantee.cancelledAt!)}に取り消されました。理由: ${guarantee.cancelReason ?? ""}`,
+      };
+    case "expired":
+      return { state, label: "期限切れ", role: "alert", stamp: "期限切れ", detail: `保証期限（${expiry}）を過ぎています。` };
+    default:
+      return { state, label: "有効", role: "status", detail: `保証期限 ${expiry} まで有効です。` };
+  }
+}
+
+/** "YYYY-MM-DD" plus whole days, on the calendar alone (no zone, no daylight saving). */
+export function addDays(isoDate: string, days: number): string {
+  const date = new Date(`${isoDate}T00:00:00Z`);
+  date.setUTCDate(date.getUTCDate() + days);
+  return date.toISOString().slice(0, 10);
+}

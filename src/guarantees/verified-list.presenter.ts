@@ -1,0 +1,83 @@
+import { formatEraDateTime, tokyoDate } from "../format/era-date.js";
+import { formatYen } from "../format/yen.js";
+import type { HeldFilter, HeldGuarantee } from "../verification/grant.repository.js";
+import { guaranteeHref, PRODUCT_NAMES } from "./certificate.presenter.js";
+import { addDays, toStatusView, type StatusView } from "./status.presenter.js";
+
+/** 期限間近: the 保証期限 is today or within this many days from today (Tokyo). */
+export const EXPIRY_SOON_DAYS = 30;
+
+export type StatusFilter = HeldFilter["status"];
+export const STATUS_FILTERS: readonly StatusFilter[] = ["all", "valid", "cancelled", "expired"];
+const FILTER_LABELS: Record<StatusFilter, string> = { all: "すべて", valid: "有効", cancelled: "取消", expired: "期限切れ" };
+
+export type Mark = { kind: "updated" | "expiring"; label: string };
+
+export type VerifiedRow = {
+  contractNumber: string;
+  href: string;
+  projectName: string;
+  productName: string;
+  guaranteeAmount: string;
+  status: StatusView;
+  /** The cancellation date and reason, or the passed 保証期限; absent while valid. */
+  statusNote?: string;
+  lastVerifiedAt: string;
+  marks: Mark[];
+};
+
+export type VerifiedListView = {
+  title: string;
+  ordererName: string;
+  q: string;
+  statusOptions: { value: StatusFilter; label: string; selected: boolean }[];
+  rows: VerifiedRow[];
+  resultText: string;
+  emptyText: string;
+  truncatedText?: string;
+};
+
+/**
+ * 更新あり: the version in force or the status differs from what someone of the orderer last
+ * opened (amended, corrected, withdrawn or cancelled since). 期限間近: still valid and the 保証期限
+ * is at most 30 days away.
+ */
+export function marksOf(held: HeldGuarantee, status: StatusView, today: string): Mark[] {
+  const marks: Mark[] = [];
+  if (held.currentVersionId !== held.lastOpenedVersionId || held.status !== held.lastOpenedStatus) marks.push({ kind: "updated", label: "更新あり" });
+  if (status.state === "valid" && held.content.guaranteeExpiry <= addDays(today, EXPIRY_SOON_DAYS)) marks.push({ kind: "expiring", label: "期限間近" });
+  return marks;
+}
+
+export function toVerifiedListView(
+  list: { rows: HeldGuarantee[]; truncated: boolean; limit: number },
+  options: { now: Date; ordererName: string; status: StatusFilter; q: string },
+): VerifiedListView {
+  const today = tokyoDate(options.now);
+  const filtered = options.status !== "all" || options.q.trim() !== "";
+  return {
+    title: "確認済みの保証",
+    ordererName: options.ordererName,
+    q: options.q,
+    statusOptions: STATUS_FILTERS.map((value) => ({ value, label: FILTER_LABELS[value], selected: value === options.status })),
+    rows: list.rows.map((held) => {
+      const status = toStatusView(held, held.content, today);
+      return {
+        contractNumber: held.contractNumber,
+        href: guaranteeHref(held.contractNumber),
+        projectName: held.content.projectName,
+        productName: PRODUCT_NAMES[held.product],
+        guaranteeAmount: formatYen(held.content.guaranteeAmount),
+        status,
+        ...(status.state === "valid" ? {} : { statusNote: status.detail }),
+        lastVerifiedAt: formatEraDateTime(held.lastVerifiedAt),
+        marks: marksOf(held, status, today),
+      };
+    }),
+    resultText: `${list.rows.length}件${filtered ? "（絞り込み中）" : ""}`,
+    emptyText: filtered
+      ? "条件に一致する保証はありません。状態を「すべて」にするか、検索する語句を変えてお試しください。"
+      : "まだ確認した保証はありません。「電子保証の確認」から保証契約番号と認証キーを入力すると、ここに表示されます。",
+    ...(list.truncated ? { truncatedText: `新しいものから${list.limit}件を表示しています。保証契約番号または工事名で絞り込んでください。` } : {}),
+  };
+}

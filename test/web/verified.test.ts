@@ -1,0 +1,174 @@
+import { expect } from "chai";
+import { givenGuarantees, givenOfficer, sampleCertificate } from "../support/given.js";
+import { buildTestApp, loginAs, type WebWorld } from "../support/web.js";
+import { tableRows, textOf, verify } from "./guarantees.helpers.js";
+
+/** The list's rows as [contract number, 工事名, 商品名, 保証金額, 状態 (with its note), 最終確認日時, marks]. */
+async function listed(agent: Awaited<ReturnType<typeof loginAs>>, query = "") {
+  const res = await agent.get(`/verified${query}`);
+  expect(res.status).to.equal(200);
+  expect(res.headers["cache-control"]).to.equal("no-store");
+  return { res, rows: res.text.includes("verified-table") ? tableRows(res.text, "verified-table") : [] };
+}
+
+const numbersOf = (rows: string[][]) => rows.map((r) => r[0]);
+
+// Clock: 2026-11-25T01:00Z, Tokyo 2026-11-25 10:00. Dates that keep issuance's rules when the 保証期限 is near.
+const SHORT_WORKS = { periodFrom: "2026-09-01", periodTo: "2026-12-01", contractDate: "2026-08-28", issuedOn: "2026-09-02" };
+
+describe("verified list (/verified)", () => {
+  let world: WebWorld;
+  beforeEach(async () => { world = await buildTestApp(); });
+  afterEach(() => world.close());
+
+  async function givenOrdererHolding(certificates: Record<string, unknown>[]) {
+    const officer = await givenOfficer(world);
+    const issued = await givenGuarantees(world, certificates.map((c) => sampleCertificate(c)));
+    const agent = await loginAs(world.app, officer.login, officer.password);
+    for (const g of issued) {
+      await verify(agent, g);
+      world.clock.advance(60 * 1000);
+    }
+    return { officer, issued, agent };
+  }
+
+  it("when nothing was verified yet, then the list says so", async () => {
+    const officer = await givenOfficer(world);
+    const agent = await loginAs(world.app, officer.login, officer.password);
+    const { res } = await listed(agent);
+    expect(textOf(res.text)).to.contain("まだ確認した保証はありません。");
+  });
+
+  it("when several guarantees are verified, then they are listed newest verification first with their fields and status", async () => {
+    const { agent } = await givenOrdererHolding([
+      { contractNumber: "02208-000001" },
+      { contractNumber: "02208-000002", product: "contract", depositBank: undefined, projectName: "むつ市立中学校校舎改築工事", guaranteeAmount: 5000000 },
+    ]);
+    const { rows } = await listed(agent);
+    expect(rows).to.deep.equal([
+      ["02208-000002", "むつ市立中学校校舎改築工事", "契約保証", "5,000,000 円", "有効", "令和8年11月25日 10:01", ""],
+      ["02208-000001", "むつ市道大畑線道路改良工事", "前払金保証", "20,000,000 円", "有効", "令和8年11月25日 10:00", ""],
+    ]);
+  });
+
+  it("when a colleague of the same orderer opens the list, then the guarantee opens from there without the key", async () => {
+    await givenOrdererHolding([{}]);
+    const colleague = await givenOfficer(world, { login: "mutsu-suzuki" });
+    const agent = await loginAs(world.app, colleague.login, colleague.password);
+    const { res, rows } = await listed(agent);
+    expect(numbersOf(rows)).to.deep.equal(["02208-000001"]);
+    expect(res.text).to.contain('<a href="/guarantees/02208-000001">02208-000001</a>');
+    const summary = await agent.get("/guarantees/02208-000001");
+    expect(summary.status).to.equal(200);
+    expect((await agent.get("/guarantees/02208-000001/certificate")).status).to.equal(200);
+  });
+
+  it("when a guarantee is amended after it was opened, then it is marked 更新あり until someone of the orderer opens it", async () => {
+    const { agent } = await givenOrdererHolding([{ contractNumber: "02208-000001" }, { contractNumber: "02208-000002" }]);
+    expect((await listed(agent)).rows.map((r) => r[6])).to.deep.equal(["", ""]);
+    world.services.guarantees.change("02208-000001", "amendment", { guaranteeAmount: 25000000 }, "test");
+    let { rows } = await listed(agent);
+    expect(rows.find((r) => r[0] === "02208-000001")![6]).to.equal("更新あり");
+    expect(rows.find((r) => r[0] === "02208-000002")![6]).to.equal("");
+
+    const colleague = await givenOfficer(world, { login: "mutsu-suzuki" });
+    const other = await loginAs(world.app, colleague.login, colleague.password);
+    await other.get("/guarantees/02208-000001");
+    ({ rows } = await listed(agent));
+    expect(rows.find((r) => r[0] === "02208-000001")![6], "a colleague's opening clears it for the orderer").to.equal("");
+  });
+
+  it("when a guarantee is corrected, withdrawn or cancelled after it was opened, then it is marked 更新あり", async () => {
+    const { agent } = await givenOrdererHolding([{}]);
+    const mark = async () => (await listed(agent)).rows[0]![6];
+    world.services.guarantees.change("02208-000001", "correction", { projectName: "むつ市道大畑線道路改良工事（その2）" }, "test");
+    expect(await mark()).to.equal("更新あり");
+    await agent.get("/guarantees/02208-000001/certificate");
+    expect(await mark()).to.equal("");
+    world.services.guarantees.change("02208-000001", "amendment", { guaranteeAmount: 25000000 }, "test");
+    await agent.get("/guarantees/02208-000001");
+    world.services.guarantees.withdraw("02208-000001", "test");
+    expect(await mark(), "withdrawn").to.equal("更新あり");
+    await agent.get("/guarantees/02208-000001");
+    world.services.guarantees.cancel("02208-000001", "請負契約の解除のため", "test");
+    const { rows } = await listed(agent);
+    expect(rows[0]![4]).to.equal("取消 この保証は令和8年11月25日 10:01に取り消されました。理由: 請負契約の解除のため");
+    expect(rows[0]![6]).to.equal("更新あり");
+  });
+
+  it("when the 保証期限 is within 30 days in Tokyo, then it is marked 期限間近; not at 31 days, not once passed", async () => {
+    const { agent } = await givenOrdererHolding([
+      { ...SHORT_WORKS, contractNumber: "02208-000001", guaranteeExpiry: "2026-12-25" },
+      { ...SHORT_WORKS, contractNumber: "02208-000002", guaranteeExpiry: "2026-12-26" },
+      { ...SHORT_WORKS, contractNumber: "02208-000003", guaranteeExpiry: "2026-12-01" },
+      { ...SHORT_WORKS, contractNumber: "02208-000004", periodTo: "2026-11-20", guaranteeExpiry: "2026-11-24" },
+    ]);
+    const { rows } = await listed(agent);
+    const byNumber = Object.fromEntries(rows.map((r) => [r[0], [r[4], r[6]]]));
+    expect(byNumber).to.deep.equal({
+      "02208-000001": ["有効", "期限間近"],
+      "02208-000002": ["有効", ""],
+      "02208-000003": ["有効", "期限間近"],
+      "02208-000004": ["期限切れ 保証期限（令和8年11月24日）を過ぎています。", ""],
+    });
+  });
+
+  it("when filtered by status, then only guarantees in that status are listed, and an unknown status lists all", async () => {
+    const { agent } = await givenOrdererHolding([
+      { ...SHORT_WORKS, contractNumber: "02208-000001", guaranteeExpiry: "2026-12-25" },
+      { ...SHORT_WORKS, contractNumber: "02208-000002", periodTo: "2026-11-20", guaranteeExpiry: "2026-11-24" },
+      { contractNumber: "02208-000003" },
+    ]);
+    world.services.guarantees.cancel("02208-000003", "請負契約の解除のため", "test");
+    expect(numbersOf((await listed(agent, "?status=valid")).rows)).to.deep.equal(["02208-000001"]);
+    expect(numbersOf((await listed(agent, "?status=expired")).rows)).to.deep.equal(["02208-000002"]);
+    expect(numbersOf((await listed(agent, "?status=cancelled")).rows)).to.deep.equal(["02208-000003"]);
+    expect(numbersOf((await listed(agent, "?status=all")).rows)).to.have.length(3);
+    expect(numbersOf((await listed(agent, "?status=bogus")).rows)).to.have.length(3);
+    const { res } = await listed(agent, "?status=expired");
+    expect(res.text).to.match(/<option value="expired" selected>期限切れ<\/option>/);
+  });
+
+  it("when the day passes at Tokyo midnight, then the status filter moves the guarantee from 有効 to 期限切れ with it", async () => {
+    // 保証期限 2026-11-24; Tokyo's midnight after it is 15:00 UTC, while UTC is still on the 24th.
+    world.clock.set("2026-11-24T14:58:00Z");
+    const { agent } = await givenOrdererHolding([{ ...SHORT_WORKS, periodTo: "2026-11-20", guaranteeExpiry: "2026-11-24" }]);
+    expect(numbersOf((await listed(agent, "?status=valid")).rows)).to.deep.equal(["02208-000001"]);
+    expect((await listed(agent)).rows[0]![6]).to.equal("期限間近");
+    world.clock.set("2026-11-24T15:00:00Z");
+    expect(numbersOf((await listed(agent, "?status=valid")).rows)).to.deep.equal([]);
+    expect(numbersOf((await listed(agent, "?status=expired")).rows)).to.deep.equal(["02208-000001"]);
+    expect((await listed(agent)).rows[0]![6]).to.equal("");
+  });
+
+  it("when searched by 工事名 or by a contract number typed in full width, then the matching guarantees are listed", async () => {
+    const { agent } = await givenOrdererHolding([
+      { contractNumber: "02208-000001", projectName: "むつ市道大畑線道路改良工事" },
+      { contractNumber: "02208-000002", projectName: "むつ市立中学校校舎改築工事" },
+      { contractNumber: "02208-000003", projectName: "川内地区ＡＢＣ排水路工事" },
+    ]);
+    const search = async (q: string) => numbersOf((await listed(agent, `?q=${encodeURIComponent(q)}`)).rows);
+    expect(await search("中学校")).to.deep.equal(["02208-000002"]);
+    expect(await search("大畑線")).to.deep.equal(["02208-000001"]);
+    expect(await search("ABC"), "half-width finds the full-width ＡＢＣ it was written with").to.deep.equal(["02208-000003"]);
+    expect(await search("ａｂｃ"), "and case does not matter").to.deep.equal(["02208-000003"]);
+    expect(await search("０２２０８－０００００２")).to.deep.equal(["02208-000002"]);
+    expect(await search("02208ー000001"), "a long-vowel mark for the dash").to.deep.equal(["02208-000001"]);
+    expect(await search(" 02208000003 ")).to.deep.equal(["02208-000003"]);
+    expect(await search("000001")).to.deep.equal(["02208-000001"]);
+    expect(await search("%")).to.deep.equal([]);
+    const { res } = await listed(agent, `?q=${encodeURIComponent("存在しない工事")}`);
+    expect(textOf(res.text)).to.contain("条件に一致する保証はありません。");
+    expect(res.text).to.contain('value="存在しない工事"');
+  });
+
+  it("when another orderer has verified its own guarantees, then neither orderer sees the other's", async () => {
+    await givenOrdererHolding([{ contractNumber: "02208-000001" }]);
+    const other = await givenOfficer(world, { orderer: "022012", login: "aomori-sato" });
+    const [theirs] = await givenGuarantees(world, [sampleCertificate({ contractNumber: "02201-000009", orderer: { code: "022012", title: "青森市長" } })]);
+    const agent = await loginAs(world.app, other.login, other.password);
+    await verify(agent, theirs!);
+    expect(numbersOf((await listed(agent)).rows)).to.deep.equal(["02201-000009"]);
+    expect(numbersOf((await listed(agent, "?q=02208-000001")).rows)).to.deep.equal([]);
+  });
+});
