@@ -1,0 +1,37 @@
+import { readFileSync } from "node:fs";
+import { loopbackAddress, Session } from "./http-client.js";
+
+/** Logs every officer in (each from its own loopback address) and reads its /verify form token. */
+export async function loginOfficers(url: URL, officers: { login: string; password: string }[], concurrency = 4): Promise<Session[]> {
+  const sessions: Session[] = new Array(officers.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(concurrency, officers.length) }, async () => {
+    while (next < officers.length) {
+      const index = next++;
+      const officer = officers[index]!;
+      const session = new Session(url, loopbackAddress(index));
+      const reply = await session.login(officer.login, officer.password);
+      if (reply.status !== 303 || reply.location !== "/verify") throw new Error(`login of ${officer.login} answered ${reply.status} ${reply.location ?? ""}`);
+      await session.fetchCsrf("/verify");
+      sessions[index] = session;
+    }
+  }));
+  return sessions;
+}
+
+/** user+system CPU seconds a process has used so far (Linux /proc), or NaN elsewhere. */
+export function cpuSecondsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // fields[11] and [12] are utime and stime (fields 14 and 15 of proc(5)), in clock ticks.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+export function ownCpuSeconds(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
+}

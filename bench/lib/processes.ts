@@ -1,0 +1,123 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { projectRoot } from "../../src/paths.js";
+
+const peakRssPreload = path.join(projectRoot, "bench", "workers", "peak-rss.mjs");
+
+/** A node child (TypeScript through tsx) whose peak RSS is known when it has exited. */
+export type NodeChild = {
+  child: ChildProcess;
+  pid: number;
+  /** Resolves to the first stdout line matching `pattern` (rejects if the child exits first). */
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  /** Everything the child printed so far (stdout lines are kept only as a short tail). */
+  output(): string;
+  stdoutLines(): number;
+  /** Resolves when the child has exited, with its status and peak RSS (MB, from getrusage). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; peakRssMb: number | null }>;
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; peakRssMb: number | null }>;
+  /** The current VmHWM (peak RSS so far) from /proc, where there is one. */
+  peakRssNowMb(): number | null;
+};
+
+export function startNode(args: string[], options: { env?: NodeJS.ProcessEnv; keepStdout?: boolean; nodeArgs?: string[] } = {}): NodeChild {
+  const scratch = mkdtempSync(path.join(tmpdir(), "kakunin-bench-rss-"));
+  const rssFile = path.join(scratch, "rss.json");
+  const { NODE_OPTIONS: _ignored, ...parentEnv } = process.env;
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), "--import", "tsx", "--import", peakRssPreload, ...args], {
+    cwd: projectRoot,
+    env: { ...parentEnv, ...options.env, KAKUNIN_BENCH_RSS_FILE: rssFile },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let tail = "";
+  let pending = "";
+  let lines = 0;
+  const waiters: { pattern: RegExp; resolve: (m: RegExpExecArray) => void }[] = [];
+  const keep = (text: string) => {
+    tail = (tail + text).slice(-20_000);
+  };
+  child.stdout!.setEncoding("utf8");
+  child.stdout!.on("data", (chunk: string) => {
+    pending += chunk;
+    let newline: number;
+    while ((newline = pending.indexOf("\n")) >= 0) {
+      const line = pending.slice(0, newline);
+      pending = pending.slice(newline + 1);
+      lines++;
+      if (options.keepStdout !== false) keep(line + "\n");
+      for (const waiter of [...waiters]) {
+        const match = waiter.pattern.exec(line);
+        if (match) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve(match);
+        }
+      }
+    }
+  });
+  child.stderr!.setEncoding("utf8");
+  child.stderr!.on("data", keep);
+
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; peakRssMb: number | null }>((resolve) => {
+    child.on("close", (code, signal) => {
+      let peakRssMb: number | null = null;
+      try {
+        peakRssMb = Math.round(((JSON.parse(readFileSync(rssFile, "utf8")) as { maxRssKb: number }).maxRssKb / 1024) * 10) / 10;
+      } catch {
+        // killed before its exit hook ran
+      }
+      rmSync(scratch, { recursive: true, force: true });
+      resolve({ code, signal, peakRssMb });
+    });
+  });
+
+  return {
+    child,
+    pid: child.pid!,
+    output: () => tail,
+    stdoutLines: () => lines,
+    waitForLine(pattern, timeoutMs = 60_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern} from ${args.join(" ")}:\n${tail}`)), timeoutMs);
+        waiters.push({ pattern, resolve: (m) => { clearTimeout(timer); resolve(m); } });
+        void exited.then(({ code, signal }) => {
+          clearTimeout(timer);
+          reject(new Error(`${args.join(" ")} exited (${signal ?? code}) before printing ${pattern}:\n${tail}`));
+        });
+      });
+    },
+    exited,
+    async stop(graceMs = 15_000) {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+        const result = await exited;
+        clearTimeout(timer);
+        return result;
+      }
+      return exited;
+    },
+    peakRssNowMb() {
+      try {
+        const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
+        return match ? Math.round((Number(match[1]) / 1024) * 10) / 10 : null;
+      } catch {
+        return null;
+      }
+    },
+  };
+}
+
+/** Runs a worker script to completion and parses the JSON it prints last. */
+export async function runWorker<T>(script: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30 * 60_000): Promise<T & { peakRssMb: number | null }> {
+  const node = startNode([path.join(projectRoot, "bench", "workers", script), ...args], { env });
+  const timer = setTimeout(() => node.child.kill("SIGKILL"), timeoutMs);
+  const { code, signal, peakRssMb } = await node.exited;
+  clearTimeout(timer);
+  const lines = node.output().trim().split("\n");
+  const last = [...lines].reverse().find((l) => l.startsWith("{"));
+  if (code !== 0 || !last) throw new Error(`${script} failed (${signal ?? code}):\n${node.output().slice(-4000)}`);
+  return { ...(JSON.parse(last) as T), peakRssMb };
+}
