@@ -63,6 +63,18 @@ export function createGuaranteeRoutes(deps: { db: Db; clock: Clock; services: Se
     res.render("guarantees/certificate", toCertificateView(opened.guarantee, version, { now: deps.clock.now(), viewer: req.user!, current: opened.current }));
   });
 
+  /**
+   * POST /guarantees/:contractNumber/versions/:sequence/print: records that the certificate was
+   * printed (print.js sends it when the browser's print starts, whichever way it was started). 204.
+   */
+  router.post("/guarantees/:contractNumber/versions/:sequence/print", (req, res, next) => {
+    const opened = held.findOpenable(req.user!, String(req.params.contractNumber));
+    const version = opened && versionOf(req, opened.guarantee.id);
+    if (!opened || !version) return next();
+    held.recordView(req.user!, opened, "certificate_print", clientAddress(req), { sequence: version.sequence });
+    res.status(204).end();
+  });
+
   /** GET /guarantees/:contractNumber/versions/:sequence/diff: that version against the one before it, field by field. */
   router.get("/guarantees/:contractNumber/versions/:sequence/diff", (req, res, next) => {
     const opened = held.findOpenable(req.user!, String(req.params.contractNumber));

@@ -10,7 +10,7 @@ import { createGrantRepository, foldForSearch, type HeldFilter, type HeldGuarant
 
 export type OpenedGuarantee = { guarantee: Guarantee; current: GuaranteeVersion };
 
-export type ViewEvent = "guarantee_view" | "certificate_view" | "version_diff_view";
+export type ViewEvent = "guarantee_view" | "certificate_view" | "certificate_print" | "version_diff_view";
 
 export type HeldQuery = { status: HeldFilter["status"]; text: string };
 
