@@ -5,7 +5,7 @@ import { cpuSecondsOf, loginOfficers } from "./lib/officers.js";
 import type { BenchOptions } from "./lib/options.js";
 import { measure, round, target, type BenchResult } from "./lib/report.js";
 import { seedDatabase } from "./lib/seed.js";
-import { scratchDir, startHelloWorld, startKakunin, type RunningServer } from "./lib/servers.js";
+import { scratchDir, serverCommand, startHelloWorld, startKakunin, type RunningServer } from "./lib/servers.js";
 
 type PageRun = { name: string; path: string; result: Result; perSecond: number; serverCpuMsPerRequest: number };
 
@@ -30,7 +30,7 @@ export function runPages(options: BenchOptions): Promise<BenchResult> {
   return measure("pages", options.smoke, async (result) => {
     const scratch = scratchDir("pages");
     const connections = options.pageConnections;
-    const seconds = Math.max(1, Math.round(options.durationS));
+    const seconds = options.durationS;
     const warmup = options.smoke ? 0 : 2;
     try {
       const databasePath = path.join(scratch.dir, "kakunin.sqlite");
@@ -94,7 +94,7 @@ export function runPages(options: BenchOptions): Promise<BenchResult> {
       for (const run of runs) result.targets.push(target(`${run.name} ÷ hello world`, run.perSecond / helloRun.perSecond, ">=", 0.35));
       result.notes.push(
         `autocannon in the benchmark's process, ${connections} connections, ${seconds} s per page after a ${warmup} s warm-up; ` +
-        `${seeded.officers.length} officers' sessions spread over the connections; the server is \`node --import tsx src/server.ts\`, NODE_ENV=production`,
+        `${seeded.officers.length} officers' sessions spread over the connections; the server: ${serverCommand()}, NODE_ENV=production`,
         `server peak RSS ${peakRssMb ?? "?"} MB`,
       );
       result.details = { connections, seconds, peakRssMb, runs: [...runs, helloRun].map((r) => ({ name: r.name, path: r.path, perSecond: r.perSecond, latency: r.result.latency, non2xx: r.result.non2xx, errors: r.result.errors, serverCpuMsPerRequest: r.serverCpuMsPerRequest })) };

@@ -1,11 +1,18 @@
 import { availableParallelism } from "node:os";
-import { runWorker } from "./processes.js";
+import path from "node:path";
+import { projectRoot } from "../../src/paths.js";
+import { runWorker, startNode } from "./processes.js";
+
+export type BoundLevel = { concurrency: number; perSecond: number; meanMs: number; completed: number; cpuMsPerVerify: number };
 
 export type VerifyBound = {
   /** One verification with nothing else running (median), ms. */
   singleMs: number;
-  levels: { concurrency: number; perSecond: number; meanMs: number; completed: number }[];
+  levels: BoundLevel[];
 };
+
+const boundScript = path.join(projectRoot, "bench", "workers", "argon2-bound.ts");
+const poolEnv = () => ({ UV_THREADPOOL_SIZE: String(availableParallelism()) });
 
 /** Raw argon2 verifications at the service's parameters, in a process of their own with one pool
  * thread per core: the most any HTTP route that does one verification could reach. */
@@ -13,7 +20,7 @@ export function measureVerifyBound(options: { concurrencies: number[]; durationM
   const args = ["verify", "--concurrency", options.concurrencies.join(","), "--duration-ms", String(options.durationMs), "--warmup-ms", String(options.warmupMs ?? 500)];
   if (options.moduleDir) args.push("--module", options.moduleDir);
   if (options.singleRuns) args.push("--single-runs", String(options.singleRuns));
-  return runWorker<VerifyBound>("argon2-bound.ts", args, { UV_THREADPOOL_SIZE: String(availableParallelism()) });
+  return runWorker<VerifyBound>("argon2-bound.ts", args, poolEnv());
 }
 
 /** The time to hash `count` keys over all cores: the issue benchmark's bound. */
@@ -23,8 +30,22 @@ export function measureHashBound(count: number) {
     "argon2-bound.ts", ["hash", "--count", String(count), "--concurrency", String(cores)], { UV_THREADPOOL_SIZE: String(cores) });
 }
 
-/** The level measured at `concurrency`, or the highest one below it. */
-export function boundAt(bound: VerifyBound, concurrency: number) {
-  const levels = [...bound.levels].sort((a, b) => a.concurrency - b.concurrency);
-  return levels.filter((l) => l.concurrency <= concurrency).pop() ?? levels[0]!;
+/** A bound process that stays up, so that the bound can be measured in slices alternating with
+ * the benchmark's own: a noisy neighbour then weighs on both alike. */
+export async function startBoundProcess() {
+  const node = startNode([boundScript, "serve"], { env: poolEnv(), stdin: true });
+  await node.waitForLine(/^\{"ready":true\}/, 60_000);
+  const ask = async <T>(command: Record<string, number>): Promise<T> => {
+    const answer = node.waitForLine(/^\{.*\}$/, 10 * 60_000);
+    node.child.stdin!.write(JSON.stringify(command) + "\n");
+    return JSON.parse((await answer)[0]) as T;
+  };
+  return {
+    level: (concurrency: number, durationMs: number, warmupMs: number) => ask<BoundLevel>({ concurrency, durationMs, warmupMs }),
+    single: async (runs: number) => (await ask<{ singleMs: number }>({ single: runs })).singleMs,
+    async stop(): Promise<void> {
+      node.child.stdin!.end();
+      await node.stop(5000);
+    },
+  };
 }

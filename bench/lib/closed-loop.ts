@@ -11,6 +11,11 @@ export type LoopResult = {
   meanMs: number;
   maxMs: number;
   outcomes: Record<string, number>;
+  /** Every latency of the window, sorted (not written to the JSON). */
+  latencies: number[];
+  /** Operations completed from the start (warm-up included) and the time that took: for CPU per operation. */
+  allCompleted: number;
+  elapsedMs: number;
 };
 
 /**
@@ -31,11 +36,13 @@ export async function closedLoop(options: {
   const windowEnd = windowStart + options.durationMs;
   const latencies: number[] = [];
   const outcomes: Record<string, number> = {};
+  let allCompleted = 0;
   const worker = async (index: number) => {
     while (performance.now() < windowEnd) {
       const began = performance.now();
       const { outcome, latencyMs } = await options.op(index);
       const ended = performance.now();
+      allCompleted++;
       if (ended >= windowStart && ended <= windowEnd) {
         latencies.push(latencyMs ?? ended - began);
         outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
@@ -43,6 +50,7 @@ export async function closedLoop(options: {
     }
   };
   await Promise.all(Array.from({ length: options.concurrency }, (_, i) => worker(i)));
+  const elapsedMs = performance.now() - start;
   latencies.sort((a, b) => a - b);
   const seconds = options.durationMs / 1000;
   return {
@@ -55,5 +63,8 @@ export async function closedLoop(options: {
     meanMs: latencies.reduce((a, b) => a + b, 0) / Math.max(1, latencies.length),
     maxMs: latencies[latencies.length - 1] ?? NaN,
     outcomes,
+    latencies,
+    allCompleted,
+    elapsedMs,
   };
 }

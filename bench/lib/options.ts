@@ -27,7 +27,7 @@ export type BenchOptions = {
 const HELP = `npm run bench [-- options]
   --smoke                 tiny sizes (seconds), as npm test runs it
   --only verify,pages     a subset of: ${BENCHMARKS.join(", ")}
-  --duration <s>          seconds measured per load level (default 10, smoke 1)
+  --duration <s>          seconds measured per load level (default 10, smoke 0.5)
   --issue-count <n>       certificates for the issue benchmark (default 10000, smoke 24)
   --results <dir>         where the JSON goes (default bench/results)
 Environment: BENCH_DURATION, BENCH_ISSUE_COUNT, BENCH_CONCURRENCY (e.g. "2,4,8"), BENCH_CONNECTIONS, BENCH_RESULTS_DIR.`;
@@ -65,8 +65,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     smoke,
     only: only as BenchmarkName[],
     cores,
-    durationS: number(flags.get("duration") ?? env.BENCH_DURATION, smoke ? 1 : 10, "--duration"),
-    warmupS: smoke ? 0.3 : 2,
+    durationS: number(flags.get("duration") ?? env.BENCH_DURATION, smoke ? 0.5 : 10, "--duration"),
+    warmupS: smoke ? 0.2 : 2,
     concurrencies: concurrencies.length > 0 ? concurrencies : smoke ? [2 * cores] : [cores, 2 * cores, 4 * cores],
     pageConnections: number(env.BENCH_CONNECTIONS, smoke ? 4 : 50, "BENCH_CONNECTIONS"),
     issueCount: Math.round(number(flags.get("issue-count") ?? env.BENCH_ISSUE_COUNT, smoke ? 24 : 10_000, "--issue-count")),

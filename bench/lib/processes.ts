@@ -23,14 +23,15 @@ export type NodeChild = {
   peakRssNowMb(): number | null;
 };
 
-export function startNode(args: string[], options: { env?: NodeJS.ProcessEnv; keepStdout?: boolean; nodeArgs?: string[] } = {}): NodeChild {
+export function startNode(args: string[], options: { env?: NodeJS.ProcessEnv; keepStdout?: boolean; nodeArgs?: string[]; stdin?: boolean; tsx?: boolean } = {}): NodeChild {
   const scratch = mkdtempSync(path.join(tmpdir(), "kakunin-bench-rss-"));
   const rssFile = path.join(scratch, "rss.json");
   const { NODE_OPTIONS: _ignored, ...parentEnv } = process.env;
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), "--import", "tsx", "--import", peakRssPreload, ...args], {
+  const loader = options.tsx === false ? [] : ["--import", "tsx"];
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...loader, "--import", peakRssPreload, ...args], {
     cwd: projectRoot,
     env: { ...parentEnv, ...options.env, KAKUNIN_BENCH_RSS_FILE: rssFile },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"],
   });
   let tail = "";
   let pending = "";

@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import { performance } from "node:perf_hooks";
 import { systemClock } from "../../src/clock.js";
 import { openMigratedDatabase } from "../../src/db/database.js";
 import type { Outcome } from "../../src/result.js";
@@ -55,4 +56,19 @@ export async function seedDatabase(databasePath: string, sizes: { officers: numb
   } finally {
     db.close();
   }
+}
+
+/** An upper estimate of verifications/s on this machine (every core busy, 1.5× margin), to size
+ * the number of benchmark officers so that none of them reaches a throttle. */
+export async function generousVerifyRate(): Promise<number> {
+  const hasher = await createHasher(OWASP_ARGON2);
+  const stored = await hasher.hash("estimate");
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const began = performance.now();
+    await hasher.verify(stored, "estimate");
+    times.push(performance.now() - began);
+  }
+  times.sort((a, b) => a - b);
+  return (availableParallelism() * 1000 * 1.5) / times[0]!;
 }

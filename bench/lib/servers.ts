@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
+import { projectRoot } from "../../src/paths.js";
 import { startNode, type NodeChild } from "./processes.js";
 
 export type RunningServer = {
@@ -35,8 +37,8 @@ export function productionEnv(databasePath: string): NodeJS.ProcessEnv {
 /** Extra node options for the server under test, e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof" to profile it. */
 const serverNodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
 
-async function startListening(args: string[], env: NodeJS.ProcessEnv, banner: RegExp, nodeArgs: string[] = []): Promise<RunningServer> {
-  const child = startNode(args, { env, nodeArgs });
+async function startListening(args: string[], env: NodeJS.ProcessEnv, banner: RegExp, nodeArgs: string[] = [], tsx = true): Promise<RunningServer> {
+  const child = startNode(args, { env, nodeArgs, tsx });
   try {
     const match = await child.waitForLine(banner, 60_000);
     return {
@@ -53,9 +55,32 @@ async function startListening(args: string[], env: NodeJS.ProcessEnv, banner: Re
   }
 }
 
-/** `node --import tsx src/server.ts`, exactly as `npm start` runs it. */
+let compiled: string | undefined;
+
+/** BENCH_SERVER=dist: the server compiled by `tsc -p tsconfig.build.json` (into node_modules/.cache,
+ * leaving dist/ alone) and run without tsx, to show what the loader costs in memory. */
+function compiledServer(): string {
+  if (compiled) return compiled;
+  const outDir = path.join(projectRoot, "node_modules", ".cache", "kakunin-bench-dist");
+  rmSync(outDir, { recursive: true, force: true });
+  const tsc = spawnSync(process.execPath, [path.join(projectRoot, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json", "--outDir", outDir], { cwd: projectRoot, encoding: "utf8" });
+  const entry = path.join(outDir, "src", "server.js");
+  if (!existsSync(entry)) throw new Error(`tsc did not produce ${entry}: ${tsc.stdout}${tsc.stderr}`);
+  compiled = entry;
+  return entry;
+}
+
+/** `node --import tsx src/server.ts`, exactly as `npm start` runs it (or the compiled build, see above). */
 export function startKakunin(databasePath: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
-  return startListening(["src/server.ts"], { ...productionEnv(databasePath), ...extraEnv }, /listening on (http:\/\/\S+)/, serverNodeArgs);
+  const env = { ...productionEnv(databasePath), ...extraEnv };
+  const banner = /listening on (http:\/\/\S+)/;
+  if (process.env.BENCH_SERVER === "dist") return startListening([compiledServer()], env, banner, serverNodeArgs, false);
+  return startListening(["src/server.ts"], env, banner, serverNodeArgs);
+}
+
+/** How the server under test runs, for the notes. */
+export function serverCommand(): string {
+  return process.env.BENCH_SERVER === "dist" ? "node dist/src/server.js (compiled, no tsx)" : "node --import tsx src/server.ts";
 }
 
 /** A bare Express 5 "hello world", the yardstick of the page benchmark. */
