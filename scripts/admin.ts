@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { systemClock } from "../src/clock.js";
 import { ConfigError } from "../src/config.js";
 import { createContext, type CliDeps } from "./admin/context.js";
+import { addDatabaseCommands } from "./admin/database.commands.js";
 import { addGuaranteeCommands } from "./admin/guarantee.commands.js";
 import { addRegistryCommands } from "./admin/registry.commands.js";
 import { addSystemCommands } from "./admin/system.commands.js";
@@ -46,6 +47,7 @@ function buildProgram(ctx: ReturnType<typeof createContext>, setStatus: (status:
   addRegistryCommands(program, ctx, run);
   addGuaranteeCommands(program, ctx, run);
   addSystemCommands(program, ctx, run);
+  addDatabaseCommands(program, ctx, run);
   return program;
 }
 

@@ -65,6 +65,15 @@ export function createAuditRepository(db: Db) {
     VALUES (@occurredAt, @event, @outcome, @actorKind, @actor, @officerId, @ordererCode,
             @clientAddress, @contractNumber, @detail, @prevHash, @hash)`);
   const all = db.prepare<[], RawRow>("SELECT * FROM audit_events ORDER BY id");
+  const head = db.prepare<[], { id: number; hash: string; rows: number }>(
+    "SELECT id, hash, (SELECT count(*) FROM audit_events) AS rows FROM audit_events ORDER BY id DESC LIMIT 1");
+  // Two statements rather than "@ordererCode IS NULL OR …", which would keep SQLite from using the
+  // (orderer_code, occurred_at) index. Bounds are UTC instants: from inclusive, until exclusive.
+  const inRange = db.prepare<{ from: string; until: string }, RawRow>(`
+    SELECT * FROM audit_events WHERE occurred_at >= @from AND occurred_at < @until ORDER BY id`);
+  const ordererInRange = db.prepare<{ ordererCode: string; from: string; until: string }, RawRow>(`
+    SELECT * FROM audit_events
+     WHERE orderer_code = @ordererCode AND occurred_at >= @from AND occurred_at < @until ORDER BY id`);
 
   return {
     /** Appends one row. Call inside the caller's transaction so that the event and what it
@@ -87,6 +96,17 @@ export function createAuditRepository(db: Db) {
     },
     *iterate(): IterableIterator<AuditRow> {
       for (const raw of all.iterate()) yield toAuditRow(raw);
+    },
+    /** The last row's id and hash, and the row count: what an operator notes down to anchor the chain. */
+    head(): { id: number; hash: string; rows: number } | undefined {
+      return head.get();
+    },
+    /** Rows in [from, until) (UTC ISO instants), of one orderer if given, in chain order. */
+    *iterateRange(range: { ordererCode?: string; from: string; until: string }): IterableIterator<AuditRow> {
+      const rows = range.ordererCode === undefined
+        ? inRange.iterate({ from: range.from, until: range.until })
+        : ordererInRange.iterate({ ordererCode: range.ordererCode, from: range.from, until: range.until });
+      for (const raw of rows) yield toAuditRow(raw);
     },
   };
 }

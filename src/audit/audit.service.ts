@@ -1,8 +1,12 @@
 import type { Clock } from "../clock.js";
 import type { Db } from "../db/database.js";
-import { chainHash, createAuditRepository, GENESIS_HASH, type AuditEntry } from "./audit.repository.js";
+import { tokyoDateRange } from "./audit-export.js";
+import { chainHash, createAuditRepository, GENESIS_HASH, type AuditEntry, type AuditRow } from "./audit.repository.js";
 
 export type ChainCheck = { ok: true; rows: number } | { ok: false; rows: number; firstBrokenId: number; problem: string };
+
+/** What `audit export` selects: one orderer's rows or all, between two Tokyo calendar dates inclusive. */
+export type ExportFilter = { ordererCode?: string; since?: string; until?: string };
 
 export function createAuditService(db: Db, clock: Clock) {
   const repository = createAuditRepository(db);
@@ -30,6 +34,16 @@ export function createAuditService(db: Db, clock: Clock) {
         prevHash = row.hash;
       }
       return { ok: true, rows };
+    },
+    /** The last row (id and hash) and the row count; undefined for an empty trail. The chain can
+     * show an altered or removed row, never a cut tail: keeping this outside the host does. */
+    head(): { id: number; hash: string; rows: number } | undefined {
+      return repository.head();
+    },
+    /** The rows an export holds, in chain order, read lazily (a large trail is never in memory at once). */
+    exportRows(filter: ExportFilter): IterableIterator<AuditRow> {
+      const range = tokyoDateRange(filter.since, filter.until);
+      return repository.iterateRange({ ...range, ...(filter.ordererCode === undefined ? {} : { ordererCode: filter.ordererCode }) });
     },
   };
 }

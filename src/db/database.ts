@@ -5,12 +5,12 @@ import { migrationsDir } from "../paths.js";
 
 export type Db = Database.Database;
 
-/** Opens the database file (creating its folder) with the pragmas every connection needs:
- * WAL for concurrent readers, FULL sync so a committed issuance survives a power cut,
- * foreign keys, and a busy timeout so the CLI and the server can share the file. */
-export function openDatabase(file: string): Db {
-  if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const db = new Database(file, { timeout: 5000 });
+/** Opens the database file (creating it and its folder unless it must exist) with the pragmas
+ * every connection needs: WAL for concurrent readers, FULL sync so a committed issuance survives
+ * a power cut, foreign keys, and a busy timeout so the CLI and the server can share the file. */
+export function openDatabase(file: string, options: { mustExist?: boolean } = {}): Db {
+  if (file !== ":memory:" && !options.mustExist) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const db = new Database(file, { timeout: 5000, fileMustExist: options.mustExist === true });
   if (file !== ":memory:") db.pragma("journal_mode = WAL");
   db.pragma("synchronous = FULL");
   db.pragma("foreign_keys = ON");
@@ -44,6 +44,11 @@ export function migrate(db: Db, dir: string = migrationsDir): string[] {
     applied.push(migration.name);
   }
   return applied;
+}
+
+/** The schema version this code migrates to: the highest numbered migration. */
+export function latestSchemaVersion(dir: string = migrationsDir): number {
+  return readMigrations(dir).reduce((max, m) => Math.max(max, m.version), 0);
 }
 
 export function openMigratedDatabase(file: string): Db {

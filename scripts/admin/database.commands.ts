@@ -1,0 +1,122 @@
+import type { Command } from "commander";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { createAuditService } from "../../src/audit/audit.service.js";
+import { backupDatabase, restoreDatabase } from "../../src/db/backup.js";
+import { checkDatabase, type DatabaseCheck } from "../../src/db/check.js";
+import { latestSchemaVersion, openDatabase, type Db } from "../../src/db/database.js";
+import type { CliContext, Run } from "./context.js";
+
+/** The --db file, or DATABASE_PATH, or the default; the config is read (and checked) either way. */
+export function databaseFile(ctx: CliContext, command: Command): string {
+  const config = ctx.config();
+  const option = command.optsWithGlobals<{ db?: string }>().db;
+  return option ? path.resolve(option) : config.databasePath;
+}
+
+/** Opens a database that must already exist: checking or backing up a mistyped path must not
+ * create an empty database and call it sound. Never migrates. */
+async function withExistingDatabase<T>(ctx: CliContext, command: Command, fn: (db: Db, file: string) => Promise<T> | T): Promise<T | 1> {
+  const file = databaseFile(ctx, command);
+  if (!existsSync(file)) {
+    ctx.err(`error: there is no database at ${file}`);
+    return 1;
+  }
+  let db: Db;
+  try {
+    db = openDatabase(file, { mustExist: true });
+  } catch (error) {
+    ctx.err(`error: cannot open the database ${file}: ${(error as Error).message}`);
+    return 1;
+  }
+  try {
+    return await fn(db, file);
+  } finally {
+    db.close();
+  }
+}
+
+function describeChain(check: DatabaseCheck): string {
+  if (!check.chain.ok) return "audit trail BROKEN";
+  if (!check.head) return "audit trail empty";
+  return `audit trail ${check.chain.rows} row(s), chain intact, last row ${check.head.id} sha256 ${check.head.hash}`;
+}
+
+/** backup, restore, check. */
+export function addDatabaseCommands(program: Command, ctx: CliContext, run: Run): void {
+  program
+    .command("backup")
+    .description("copy the live database to FILE, consistent while the server runs; the copy is checked before it gets its name")
+    .argument("<file>", "the backup file to write (its folder must exist)")
+    .option("--force", "replace FILE if it exists")
+    .action(run(async (file: string, opts: { force?: boolean }, cmd: Command) =>
+      withExistingDatabase(ctx, cmd, async (db) => {
+        const audit = createAuditService(db, ctx.deps.clock);
+        let result;
+        try {
+          result = await backupDatabase(db, file, { force: opts.force === true });
+        } catch (error) {
+          ctx.err(`error: the backup failed, nothing was written to ${file}: ${(error as Error).message}`);
+          return 1;
+        }
+        if (!result.ok) {
+          ctx.err(`error: ${result.problem}`);
+          return 1;
+        }
+        audit.record({
+          event: "db_backup", outcome: "ok", actorKind: "admin", actor: ctx.deps.actor,
+          detail: { file: result.file, bytes: result.bytes, auditRows: result.check.chain.rows, lastHash: result.check.head?.hash ?? null },
+        });
+        ctx.out(`backup written to ${result.file} (${result.bytes} bytes): integrity ok, ${describeChain(result.check)}`);
+        return 0;
+      })));
+
+  program
+    .command("restore")
+    .description("replace the live database with a backup FILE that passes integrity_check and the audit chain; the server must be stopped")
+    .argument("<file>", "a backup written by \"admin backup\" (or a Litestream restore)")
+    .addHelpText("after", `
+The live database is kept beside it as <database>.before-restore-<time>. Everyone must log in
+again afterwards. Anything done after the backup was taken (issues, key rotations, officers
+disabled) is not in it: see docs/operations.md, "Restore drill".`)
+    .action(run(async (file: string, _opts: unknown, cmd: Command) => {
+      const target = databaseFile(ctx, cmd);
+      ctx.err("restore: the server must be stopped; this refuses to run while any process has the database open");
+      const result = await restoreDatabase(file, target, { actor: ctx.deps.actor, clock: ctx.deps.clock });
+      if (!result.ok) {
+        ctx.err(`error: ${result.problem}`);
+        for (const problem of result.problems ?? []) ctx.err(`  ${problem}`);
+        return 1;
+      }
+      if (result.warning) ctx.err(`warning: ${result.warning}`);
+      ctx.out(`restored ${target} from ${result.replacedBy}: integrity ok, ${describeChain(result.check)}`);
+      if (result.keptAs) ctx.out(`the database it replaced is kept as ${result.keptAs}`);
+      ctx.out(`${result.sessionsEnded} session(s) ended: officers log in again`);
+      return 0;
+    }));
+
+  program
+    .command("check")
+    .description("check the live database: integrity_check, foreign_key_check and the audit chain (exit 1 naming the problem)")
+    .action(run(async (_opts: unknown, cmd: Command) =>
+      withExistingDatabase(ctx, cmd, (db, file) => {
+        let check: DatabaseCheck;
+        try {
+          check = checkDatabase(db);
+        } catch (error) {
+          ctx.err(`error: ${file} cannot be checked: ${(error as Error).message}`);
+          return 1;
+        }
+        ctx.out(`database ${file}`);
+        ctx.out(`  schema version ${check.userVersion} (this code: ${latestSchemaVersion()}), journal_mode ${check.journalMode}`);
+        if (!check.ok) {
+          ctx.err(`error: database check FAILED (${check.problems.length} problem${check.problems.length === 1 ? "" : "s"}):`);
+          for (const problem of check.problems) ctx.err(`  ${problem}`);
+          return 1;
+        }
+        ctx.out("  integrity_check ok, foreign_key_check ok");
+        ctx.out(`  ${describeChain(check)}`);
+        ctx.out("check OK");
+        return 0;
+      })));
+}

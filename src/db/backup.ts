@@ -1,0 +1,185 @@
+import Database from "better-sqlite3";
+import { closeSync, existsSync, fsyncSync, linkSync, openSync, renameSync, rmSync, statSync } from "node:fs";
+import path from "node:path";
+import { createAuditService } from "../audit/audit.service.js";
+import type { Clock } from "../clock.js";
+import { checkDatabase, type DatabaseCheck } from "./check.js";
+import { migrate, openDatabase, type Db } from "./database.js";
+
+export type BackupResult =
+  | { ok: true; file: string; bytes: number; check: DatabaseCheck }
+  | { ok: false; problem: string };
+
+export type RestoreResult =
+  | { ok: true; replacedBy: string; keptAs: string | undefined; check: DatabaseCheck; sessionsEnded: number; warning?: string }
+  | { ok: false; problem: string; problems?: string[] };
+
+/** better-sqlite3 copies 100 pages per event-loop turn unless told otherwise. A write by another
+ * connection between two turns restarts the copy, so under steady load it might never finish; all
+ * pages in one step is one read transaction: a consistent snapshot that writers (WAL) do not wait for. */
+const ALL_PAGES = 0x7fffffff;
+
+/** SQLite's companions of a database file: deleting or mispairing them corrupts data. */
+const SIDECARS = ["-wal", "-shm", "-journal"];
+
+/** Writes a file's (or a folder's) data to the disk before we rely on it (a rename is only as
+ * durable as the folder entry; VACUUM INTO and the backup API do not fsync for us). */
+function fsyncPath(file: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, "r");
+    fsyncSync(fd);
+  } catch (error) {
+    // Some platforms refuse to fsync a folder; the file's own fsync is what matters most.
+    if (!statSync(file).isDirectory()) throw error;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function removeWithSidecars(file: string): void {
+  for (const suffix of ["", ...SIDECARS]) rmSync(file + suffix, { force: true });
+}
+
+/** Copies `source` (an open connection) into `file`, a new single file in rollback-journal mode,
+ * so that it is complete without a -wal beside it. Returns the copy's check. */
+async function copyTo(source: Db, file: string): Promise<DatabaseCheck> {
+  await source.backup(file, { progress: () => ALL_PAGES });
+  const copy = new Database(file, { fileMustExist: true });
+  try {
+    copy.pragma("journal_mode = DELETE");
+    return checkDatabase(copy);
+  } finally {
+    copy.close();
+  }
+}
+
+/**
+ * `admin backup FILE`: an online copy of the live database, consistent while the server runs. The
+ * copy is made next to FILE under a temporary name, checked (integrity and audit chain), synced
+ * to disk, and only then given its name, so that FILE is never a half-written backup. An existing
+ * FILE is kept unless `force`.
+ */
+export async function backupDatabase(db: Db, file: string, options: { force?: boolean } = {}): Promise<BackupResult> {
+  const target = path.resolve(file);
+  if (target === path.resolve(db.name)) return { ok: false, problem: `${file} is the live database itself` };
+  if (existsSync(target) && !options.force) return { ok: false, problem: `${file} exists already (add --force to replace it)` };
+  const dir = path.dirname(target);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return { ok: false, problem: `the folder ${dir} does not exist` };
+
+  const partial = `${target}.partial-${process.pid}`;
+  try {
+    const check = await copyTo(db, partial);
+    if (!check.ok) return { ok: false, problem: `the copy failed its check, nothing was written: ${check.problems.join("; ")}` };
+    fsyncPath(partial);
+    if (options.force) {
+      renameSync(partial, target);
+    } else {
+      // link() refuses an existing name atomically: a FILE created meanwhile is not overwritten.
+      try {
+        linkSync(partial, target);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "EEXIST") return { ok: false, problem: `${file} exists already (add --force to replace it)` };
+        throw error;
+      }
+    }
+    fsyncPath(dir);
+    return { ok: true, file: target, bytes: statSync(target).size, check };
+  } finally {
+    removeWithSidecars(partial);
+  }
+}
+
+/** Whether any other connection, in this process or another, has the database open: the server
+ * keeps it open while it runs. An exclusive lock is granted only when nobody else holds one. */
+function probeExclusive(file: string): { free: true } | { free: false; busy: boolean; message: string } {
+  let db: Db | undefined;
+  try {
+    db = new Database(file, { fileMustExist: true, timeout: 250 });
+    db.pragma("locking_mode = EXCLUSIVE");
+    db.exec("BEGIN EXCLUSIVE");
+    db.exec("COMMIT");
+    // Alone: fold a leftover -wal (after a crash) into the file, so the old database is whole on its own.
+    db.pragma("wal_checkpoint(TRUNCATE)");
+    return { free: true };
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? "";
+    return { free: false, busy: code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"), message: (error as Error).message };
+  } finally {
+    db?.close();
+  }
+}
+
+function timestamp(clock: Clock): string {
+  return clock.now().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+}
+
+/**
+ * `admin restore FILE`: replaces the live database with a backup, after proving the backup sound
+ * (integrity_check, foreign_key_check, the audit chain, a schema no newer than this code). The
+ * backup is copied to a temporary file next to the live one, migrated, its sessions ended (nobody
+ * stays logged in across a restore), the restore audited in it, synced to disk, and renamed into
+ * place. The replaced database is kept beside it, never deleted. Refused while any process (the
+ * server) has the live database open.
+ */
+export async function restoreDatabase(source: string, target: string, options: { actor: string; clock: Clock }): Promise<RestoreResult> {
+  const from = path.resolve(source);
+  const to = path.resolve(target);
+  if (from === to) return { ok: false, problem: `${source} is the live database itself` };
+  if (!existsSync(from) || !statSync(from).isFile()) return { ok: false, problem: `${source} is not a file` };
+  const dir = path.dirname(to);
+  if (!existsSync(dir)) return { ok: false, problem: `the folder ${dir} does not exist` };
+
+  const restoring = `${to}.restoring-${process.pid}`;
+  removeWithSidecars(restoring);
+  try {
+    let check: DatabaseCheck;
+    try {
+      const backup = new Database(from, { readonly: true, fileMustExist: true });
+      try {
+        check = await copyTo(backup, restoring);
+      } finally {
+        backup.close();
+      }
+    } catch (error) {
+      return { ok: false, problem: `${source} cannot be read as a SQLite database (${(error as Error).message})` };
+    }
+    if (!check.ok) return { ok: false, problem: `${source} was refused, the live database is unchanged:`, problems: check.problems };
+
+    const live = existsSync(to) ? probeExclusive(to) : { free: true as const };
+    if (!live.free && live.busy) {
+      return { ok: false, problem: `the live database ${target} is open in another process: stop the server (and any admin command) first` };
+    }
+    const keptAs = existsSync(to) ? `${to}.before-restore-${timestamp(options.clock)}` : undefined;
+
+    const db = openDatabase(restoring, { mustExist: true });
+    let sessionsEnded: number;
+    try {
+      db.pragma("journal_mode = DELETE");
+      migrate(db);
+      db.transaction(() => {
+        sessionsEnded = db.prepare("DELETE FROM sessions").run().changes;
+        createAuditService(db, options.clock).appendInTransaction({
+          event: "db_restore", outcome: "ok", actorKind: "admin", actor: options.actor,
+          detail: { from, auditRows: check.chain.rows, sessionsEnded, replaced: keptAs ?? null },
+        });
+      }).immediate();
+      check = checkDatabase(db);
+    } finally {
+      db.close();
+    }
+    fsyncPath(restoring);
+
+    if (keptAs !== undefined) {
+      for (const suffix of ["", ...SIDECARS]) if (existsSync(to + suffix)) renameSync(to + suffix, keptAs + suffix);
+    }
+    renameSync(restoring, to);
+    fsyncPath(dir);
+    return {
+      ok: true, replacedBy: from, keptAs, check, sessionsEnded: sessionsEnded!,
+      ...(live.free ? {} : { warning: `the old database could not be opened to check that no process uses it (${live.message}); make sure the server is stopped` }),
+    };
+  } finally {
+    removeWithSidecars(restoring);
+  }
+}

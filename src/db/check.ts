@@ -1,0 +1,65 @@
+import { createAuditService, type ChainCheck } from "../audit/audit.service.js";
+import { systemClock } from "../clock.js";
+import { latestSchemaVersion, type Db } from "./database.js";
+
+export type DatabaseCheck = {
+  ok: boolean;
+  /** One line per problem, naming it: what an operator reads. */
+  problems: string[];
+  chain: ChainCheck;
+  head: { id: number; hash: string; rows: number } | undefined;
+  userVersion: number;
+  /** Persistent in the file, unlike the per-connection pragmas: "wal" for a live database. */
+  journalMode: string;
+};
+
+type ForeignKeyProblem = { table: string; rowid: number | null; parent: string; fkid: number };
+
+/** Reports at most this many lines of integrity_check (SQLite's own default is 100). */
+const INTEGRITY_LINES = 20;
+
+/**
+ * Everything `admin check` and `admin restore` need to know about a database: SQLite's
+ * integrity_check (pages, indexes, CHECK and NOT NULL), foreign_key_check (which integrity_check
+ * does not do), the audit trail's hash chain, and a schema no newer than this code.
+ */
+export function checkDatabase(db: Db): DatabaseCheck {
+  const problems: string[] = [];
+  const integrity = (db.pragma(`integrity_check(${INTEGRITY_LINES})`) as { integrity_check: string }[]).map((r) => r.integrity_check);
+  if (!(integrity.length === 1 && integrity[0] === "ok")) {
+    problems.push(...integrity.map((line) => `integrity_check: ${line}`));
+  }
+  const foreignKeys = db.pragma("foreign_key_check") as ForeignKeyProblem[];
+  for (const fk of foreignKeys.slice(0, INTEGRITY_LINES)) {
+    problems.push(`foreign_key_check: ${fk.table} row ${fk.rowid ?? "?"} refers to a missing ${fk.parent} row`);
+  }
+  if (foreignKeys.length > INTEGRITY_LINES) problems.push(`foreign_key_check: and ${foreignKeys.length - INTEGRITY_LINES} more`);
+
+  const userVersion = db.pragma("user_version", { simple: true }) as number;
+  const latest = latestSchemaVersion();
+  if (userVersion > latest) problems.push(`schema version ${userVersion} is newer than this code knows (${latest}): use the release that wrote it`);
+
+  let chain: ChainCheck;
+  let head: DatabaseCheck["head"];
+  try {
+    const audit = createAuditService(db, systemClock);
+    chain = audit.verifyChain();
+    head = audit.head();
+  } catch (error) {
+    // A file too damaged to read the audit table at all (or one without it).
+    chain = { ok: false, rows: 0, firstBrokenId: 0, problem: `the audit trail cannot be read (${(error as Error).message})` };
+    head = undefined;
+  }
+  if (!chain.ok) {
+    problems.push(chain.firstBrokenId > 0 ? `audit trail broken at row id ${chain.firstBrokenId}: ${chain.problem}` : chain.problem);
+  }
+
+  return {
+    ok: problems.length === 0,
+    problems,
+    chain,
+    head,
+    userVersion,
+    journalMode: db.pragma("journal_mode", { simple: true }) as string,
+  };
+}
