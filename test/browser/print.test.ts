@@ -125,11 +125,11 @@ describe("in Chromium: printing each kind of certificate on A4", function () {
       expect(text).to.include(`状態 ${status}`);
       expect(await visibleMatches(page, SCREEN_ONLY), "navigation and buttons hidden on paper").to.deep.equal([]);
       for (const word of ["ログアウト", "印刷", "戻る", "電子保証の確認", "確認済みの保証"]) expect(text).not.to.include(word);
-      await page.screenshot({ path: path.join(artifacts, `${name}-print.png`), fullPage: true });
 
-      // Nothing runs off the side of the sheet.
+      // Nothing runs off the side of the sheet; the screenshot is the sheet's printable width.
       await page.setViewportSize({ width: A4_PRINTABLE_WIDTH_PX, height: 1000 });
       expect(await fitsWidth(page), "print layout fits the A4 printable width").to.include({ ok: true });
+      await page.screenshot({ path: path.join(artifacts, `${name}-print.png`), fullPage: true });
 
       const bytes = await page.pdf({ format: "A4", printBackground: true });
       writeFileSync(path.join(artifacts, `${name}.pdf`), bytes);
