@@ -134,12 +134,18 @@ export async function restoreDatabase(source: string, target: string, options: {
   removeWithSidecars(restoring);
   try {
     let check: DatabaseCheck;
+    // Reading a WAL-mode file (a copy of a live database, a Litestream restore) makes SQLite create
+    // an empty -wal and -shm beside it, even read-only: those we remove again.
+    const strays = ["-wal", "-shm"].filter((suffix) => !existsSync(from + suffix));
     try {
       const backup = new Database(from, { readonly: true, fileMustExist: true });
       try {
         check = await copyTo(backup, restoring);
       } finally {
         backup.close();
+        for (const suffix of strays) {
+          if (existsSync(from + suffix) && (suffix === "-shm" || statSync(from + suffix).size === 0)) rmSync(from + suffix, { force: true });
+        }
       }
     } catch (error) {
       return { ok: false, problem: `${source} cannot be read as a SQLite database (${(error as Error).message})` };

@@ -1,6 +1,6 @@
 import Database from "better-sqlite3";
 import { expect } from "chai";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { buildCliWorld, givenIssued, givenRegistry, sampleCertificate, type CliWorld } from "../cli/cli-world.js";
 import { givenOfficer } from "../support/given.js";
@@ -155,6 +155,16 @@ describe("admin backup, restore and check", () => {
       const check = await world.run(["check"]);
       expect(check.status, check.stderr).to.equal(0);
       expect(readdirSync(world.dir).filter((f) => f.includes(".restoring-"))).to.deep.equal([]);
+    });
+
+    it("when the backup is a WAL-mode file (a copy of a cleanly closed database, as a Litestream restore gives), then it is restored and nothing is left beside it", async () => {
+      world.db.close();
+      const copy = path.join(world.dir, "copy.sqlite");
+      copyFileSync(world.databasePath, copy);
+      const result = await world.run(["restore", copy]);
+      expect(result.status, result.stderr).to.equal(0);
+      expect(readdirSync(world.dir).filter((f) => f.startsWith("copy.sqlite"))).to.deep.equal(["copy.sqlite"]);
+      expect(snapshot(world.databasePath)).to.deep.include({ integrity: "ok", guarantees: 1 });
     });
 
     const refusedRestore = async (problem: RegExp) => {
