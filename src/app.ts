@@ -3,7 +3,6 @@ import { engine } from "express-handlebars";
 import session from "express-session";
 import { csrfSync } from "csrf-sync";
 import helmet from "helmet";
-import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { createAuthRoutes } from "./auth/auth.routes.js";
 import { noStore, requireLogin, requirePasswordChanged } from "./auth/guards.js";
@@ -13,6 +12,7 @@ import type { Config } from "./config.js";
 import type { Db } from "./db/database.js";
 import { createGuaranteeRoutes } from "./guarantees/guarantees.routes.js";
 import { BadFormError } from "./http/forms.js";
+import { createRequestLog } from "./http/request-log.js";
 import type { Logger } from "./logger.js";
 import { createOrdererRoutes } from "./orderers/orderers.routes.js";
 import { publicDir, viewsDir } from "./paths.js";
@@ -73,10 +73,8 @@ export function createApp(deps: AppDeps): KakuninApp {
   app.enable("view cache");
 
   app.use(helmet({ contentSecurityPolicy: CONTENT_SECURITY_POLICY, xFrameOptions: { action: "deny" } }));
-  app.use((req, res, next) => {
-    res.locals.requestId = randomUUID();
-    next();
-  });
+  // One log line per request, and the request id (res.locals.requestId) the error page shows.
+  app.use(createRequestLog(logger));
   app.use("/static", express.static(publicDir, { index: false, fallthrough: false, maxAge: production ? "1h" : 0 }));
 
   app.get("/healthz", noStore, (_req, res) => {

@@ -2,11 +2,17 @@ import { pino, type DestinationStream, type Logger } from "pino";
 
 export type { Logger };
 
-/** Paths that may carry a secret; pino replaces their values before anything is written. */
+/**
+ * Paths that may carry a secret; pino replaces their values before anything is written. Defence in
+ * depth: no code logs a body, a cookie or a form, and the request log (http/request-log.ts) writes
+ * only a hash of the session id. "*.x" covers one level down, e.g. { err: { body } } from body-parser.
+ */
 export const REDACTED_PATHS = [
-  "password", "newPassword", "currentPassword", "authKey", "key", "_csrf", "csrfToken", "cookie", "sid",
-  "req.headers.cookie", "req.headers.authorization", "res.headers[\"set-cookie\"]", "req.body", "body",
-  "*.password", "*.newPassword", "*.authKey", "*._csrf", "*.cookie",
+  "password", "newPassword", "currentPassword", "confirmPassword", "authKey", "key", "_csrf", "csrfToken",
+  "cookie", "sid", "sessionId", "secret", "sessionSecret", "authorization", "body",
+  "req.headers.cookie", "req.headers.authorization", "res.headers[\"set-cookie\"]", "headers.cookie", "headers[\"set-cookie\"]",
+  "*.password", "*.newPassword", "*.currentPassword", "*.confirmPassword", "*.authKey", "*._csrf", "*.csrfToken",
+  "*.cookie", "*.sid", "*.sessionId", "*.secret", "*.sessionSecret", "*.authorization", "*.body",
 ];
 
 /** Structured JSON lines with UTC ISO timestamps. */
