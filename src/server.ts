@@ -1,69 +1,151 @@
-import type { Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import { createApp } from "./app.js";
 import { systemClock } from "./clock.js";
-import { ConfigError, loadConfig } from "./config.js";
-import { openMigratedDatabase } from "./db/database.js";
-import { createLogger } from "./logger.js";
+import { ConfigError, loadConfig, type Config } from "./config.js";
+import { openMigratedDatabase, type Db } from "./db/database.js";
+import { createLogger, type Logger } from "./logger.js";
 import { createHasher } from "./security/hasher.js";
 import { createServices } from "./services.js";
 import { createSqliteThrottle } from "./verification/sqlite-throttle.js";
 
+/** How long a shutdown waits for requests in flight before it closes their connections. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/** A start-up failure we can explain in one line; anything else is a bug and keeps its stack in the log. */
+class StartupError extends Error {}
+
+/** Stops the process with one line on stderr (no stack trace: the operator needs the reason). */
+function fail(message: string): never {
+  process.stderr.write(`kakunin: ${message}\n`);
+  process.exit(1);
+}
+
+/** Why a database path cannot be used, in the operator's words. */
+function describeOpenError(error: unknown): string {
+  const code = (error as { code?: string }).code ?? "";
+  const message = (error as Error).message;
+  // mkdir -p answers EEXIST when a part of the path is a file, open() answers ENOTDIR.
+  if (code === "ENOTDIR" || code === "EEXIST") return "a part of the path is a file, not a folder";
+  if (code === "EACCES" || code === "EPERM") return "permission denied";
+  if (code === "EROFS" || code.startsWith("SQLITE_READONLY")) return "the file or its folder is read-only (SQLite needs to write the file and its -wal and -shm beside it)";
+  if (code.startsWith("SQLITE_CANTOPEN")) return "the file cannot be created or opened there";
+  if (code === "SQLITE_NOTADB") return "the file is not a SQLite database";
+  if (code.startsWith("SQLITE_CORRUPT")) return `the database is damaged (${message}); restore it from a backup (docs/operations.md)`;
+  return message;
+}
+
+/** Opens and migrates the database, then proves it usable: a write lock can be taken (so a
+ * read-only file or folder fails now, not at the first login) and quick_check passes (DB-05). */
+function openServiceDatabase(config: Config): Db {
+  let db: Db | undefined;
+  try {
+    db = openMigratedDatabase(config.databasePath);
+    db.exec("BEGIN IMMEDIATE; COMMIT");
+    const quick = db.pragma("quick_check", { simple: true }) as string;
+    if (quick !== "ok") throw new StartupError(`the database fails quick_check (${quick}); run "npm run admin -- check" and restore from a backup`);
+    return db;
+  } catch (error) {
+    db?.close();
+    const reason = error instanceof StartupError ? error.message : describeOpenError(error);
+    throw new StartupError(`cannot use the database at ${config.databasePath}: ${reason}`);
+  }
+}
+
+/** Listens and resolves with the bound port (0 picks a free one), or rejects on error. */
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      const address = server.address();
+      resolve(typeof address === "object" && address ? address.port : port);
+    });
+  });
+}
+
+function urlOf(host: string, port: number): string {
+  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
 /** The composition root: config -> database -> app -> listen; closes cleanly on SIGTERM/SIGINT. */
-async function main(): Promise<void> {
-  const logger = createLogger();
-  let config;
+async function main(logger: Logger): Promise<void> {
+  let config: Config;
   try {
     config = loadConfig(process.env);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`kakunin: ${error.message}\n`);
-      process.exit(1);
-    }
+    if (error instanceof ConfigError) throw new StartupError(error.message);
     throw error;
   }
-  let db;
-  try {
-    db = openMigratedDatabase(config.databasePath);
-  } catch (error) {
-    process.stderr.write(`kakunin: cannot open the database at ${config.databasePath}: ${(error as Error).message}\n`);
-    process.exit(1);
-  }
+  const db = openServiceDatabase(config);
   const hasher = await createHasher(config.argon2);
-  const clock = systemClock;
-  const services = createServices(db, clock, hasher);
-  const app = createApp({ config, db, services, hasher, clock, logger, throttle: createSqliteThrottle(db, clock) });
-  const server: Server = app.listen(config.port, config.host);
-  server.headersTimeout = 20_000;
-  server.requestTimeout = 30_000;
-  server.on("error", (error) => {
-    process.stderr.write(`kakunin: cannot listen on ${config.host}:${config.port}: ${error.message}\n`);
-    process.exit(1);
-  });
-  server.on("listening", () => {
-    const address = server.address();
-    const port = typeof address === "object" && address ? address.port : config.port;
-    logger.info({ host: config.host, port, database: config.databasePath }, "listening");
-    process.stdout.write(`Kakunin is listening on http://${config.host}:${port}\n`);
+  const services = createServices(db, systemClock, hasher);
+  const app = createApp({ config, db, services, hasher, clock: systemClock, logger, throttle: createSqliteThrottle(db, systemClock) });
+  // A client has 20 s to send its headers and 30 s for the whole request (slowloris, slow bodies).
+  const server = createServer({ headersTimeout: 20_000, requestTimeout: 30_000 }, app);
+
+  // Responses still being worked on; told to close their connection once sent when we shut down.
+  const inFlight = new Set<ServerResponse>();
+  server.on("request", (_req, res: ServerResponse) => {
+    inFlight.add(res);
+    res.on("close", () => inFlight.delete(res));
   });
 
+  let port: number;
+  try {
+    port = await listen(server, config.port, config.host);
+  } catch (error) {
+    db.close();
+    throw new StartupError(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
+  }
+  server.on("error", (error) => logger.error({ err: error }, "server error"));
+  logger.info({ host: config.host, port, database: config.databasePath, nodeEnv: config.nodeEnv }, "listening");
+  // Plain text, for people and for the tests that start it with PORT=0.
+  process.stdout.write(`Kakunin is listening on ${urlOf(config.host, port)}\n`);
+
   let closing = false;
-  const shutdown = (signal: string) => {
-    if (closing) return;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (closing) {
+      logger.warn({ signal }, "second signal: exiting at once");
+      process.exit(1);
+    }
     closing = true;
-    logger.info({ signal }, "shutting down");
-    const force = setTimeout(() => {
+    logger.info({ signal, inFlight: inFlight.size }, "shutting down: no new connections, finishing the requests in flight");
+    for (const res of inFlight) if (!res.headersSent) res.setHeader("Connection", "close");
+    const grace = setTimeout(() => {
+      logger.warn({ inFlight: inFlight.size }, "grace period over: closing the remaining connections");
       server.closeAllConnections();
-    }, 10_000);
-    force.unref();
+    }, SHUTDOWN_GRACE_MS);
+    grace.unref();
     server.close(() => {
+      clearTimeout(grace);
       app.close();
+      // Closing checkpoints the WAL into the database file and removes the -wal file.
       db.close();
-      logger.info("stopped");
+      logger.info({ signal }, "stopped");
+      process.exitCode = 0;
+      // Work still running for a connection closed at the deadline (an argon2 hash on the pool)
+      // must not hold the exit: nothing is left for it to write to.
+      setTimeout(() => process.exit(0), 1000).unref();
     });
     server.closeIdleConnections();
   };
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
-  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", shutdown);
+  process.on("SIGINT", shutdown);
 }
 
-await main();
+const logger = createLogger();
+// NODECS: after an uncaught error the process state is unknown; log it and stop (systemd restarts us).
+process.on("uncaughtException", (error) => {
+  logger.fatal({ err: error }, "uncaught exception");
+  process.exit(1);
+});
+process.on("unhandledRejection", (reason) => {
+  logger.fatal({ err: reason }, "unhandled rejection");
+  process.exit(1);
+});
+try {
+  await main(logger);
+} catch (error) {
+  if (!(error instanceof StartupError)) logger.fatal({ err: error }, "start-up failed");
+  fail(error instanceof StartupError ? error.message : `cannot start: ${(error as Error).message}`);
+}

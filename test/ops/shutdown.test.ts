@@ -1,0 +1,90 @@
+import { expect } from "chai";
+import { copyFileSync, existsSync, statSync } from "node:fs";
+import request from "supertest";
+import { createHasher } from "../../src/security/hasher.js";
+import { createServices } from "../../src/services.js";
+import { givenIssuer, givenOfficer, givenOrderer, sampleCertificate } from "../support/given.js";
+import { buildWorld, type World } from "../support/world.js";
+import { reap } from "./support/processes.js";
+import { jsonLines, loginOver, startServer, type ServerChild } from "./support/server.js";
+
+/** A key whose verification takes about half a second of CPU: time enough to send SIGTERM meanwhile. */
+const SLOW_ARGON2 = { memoryCost: 19456, timeCost: 50, parallelism: 1 };
+
+describe("graceful shutdown", function () {
+  this.timeout(30_000);
+  let template: World;
+  let key: { contractNumber: string; authKey: string };
+  let officer: { login: string; password: string };
+  let world: World;
+  let server: ServerChild | undefined;
+
+  // One database with an officer and a slow key, copied for each test (hashing it is the slow part).
+  before(async () => {
+    template = await buildWorld();
+    const { login, password } = await givenOfficer(template);
+    officer = { login, password };
+    givenIssuer(template);
+    givenOrderer(template);
+    const slow = createServices(template.db, template.clock, await createHasher(SLOW_ARGON2));
+    const issued = await slow.issuance.issue([sampleCertificate()], { actor: "test" });
+    if (!issued.ok) throw new Error("issue refused");
+    key = issued.value[0]!;
+    template.db.close();
+  });
+  after(() => template.close());
+
+  beforeEach(async () => {
+    world = await buildWorld();
+    world.db.close();
+    copyFileSync(template.databasePath, world.databasePath);
+  });
+  afterEach(async () => {
+    await reap(server);
+    server = undefined;
+    world.close();
+  });
+
+  const verify = (session: Awaited<ReturnType<typeof loginOver>>) =>
+    session.agent.post("/verify").type("form").send({ _csrf: session.token, contractNumber: key.contractNumber, authKey: key.authKey });
+
+  it("when SIGTERM arrives during verifications, then they complete with their answers, new connections are refused, and the process exits 0 with the WAL checkpointed", async () => {
+    server = await startServer(world.databasePath);
+    const session = await loginOver(server.url, officer.login, officer.password);
+    const verifications = [verify(session), verify(session)].map((p) => p.then((res) => res, (error: Error) => error));
+
+    // The requests are on their way over open connections; each needs about half a second of argon2.
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    server.kill("SIGTERM");
+    await server.waitFor(/shutting down/);
+    const refused = await request(server.url).get("/healthz").then(() => "answered", (error: Error) => error.message);
+
+    for (const answer of await Promise.all(verifications)) {
+      expect(answer, String(answer)).not.to.be.instanceOf(Error);
+      expect((answer as request.Response).status).to.equal(303);
+      expect((answer as request.Response).headers.location).to.equal(`/guarantees/${key.contractNumber}`);
+    }
+    expect(refused).to.match(/ECONNREFUSED/);
+    expect(await server.exited).to.equal(0);
+
+    const shutdownLine = jsonLines(server).find((l) => l.msg === "shutting down: no new connections, finishing the requests in flight");
+    expect(shutdownLine).to.include({ signal: "SIGTERM" });
+    expect(shutdownLine!.inFlight).to.be.at.least(1);
+    expect(jsonLines(server).at(-1)).to.include({ msg: "stopped" });
+    const wal = `${world.databasePath}-wal`;
+    expect(!existsSync(wal) || statSync(wal).size === 0, "the -wal file is gone or empty").to.equal(true);
+  });
+
+  it("when a second signal arrives during the shutdown, then the process exits at once", async () => {
+    server = await startServer(world.databasePath);
+    const session = await loginOver(server.url, officer.login, officer.password);
+    const pending = verify(session).then(() => "answered", () => "cut");
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    server.kill("SIGTERM");
+    await server.waitFor(/shutting down/);
+    server.kill("SIGINT");
+    expect(await server.exited).to.equal(1);
+    expect(jsonLines(server).at(-1)).to.include({ msg: "second signal: exiting at once", signal: "SIGINT" });
+    expect(await pending).to.equal("cut");
+  });
+});
