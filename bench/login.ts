@@ -6,7 +6,8 @@ import type { BenchOptions } from "./lib/options.js";
 import { measure, round, target, type BenchResult } from "./lib/report.js";
 import { seedDatabase } from "./lib/seed.js";
 import { scratchDir, serverCommand, startKakunin } from "./lib/servers.js";
-import { levelRows, rounds } from "./verify.js";
+import { commitNote, judgedCommits, levelRows, rounds } from "./verify.js";
+import { measureCommitMs } from "./lib/disk.js";
 
 /**
  * Officers log in (GET /login for the form's token, POST /login) in a closed loop; one attempt in
@@ -46,7 +47,7 @@ export function runLogin(options: BenchOptions): Promise<BenchResult> {
         };
         measured = await measureAgainstBound({
           levels, rounds: rounds(options), sliceMs: (options.durationS * 1000) / rounds(options), warmupMs: options.warmupS * 1000,
-          cores, serverPid: server.process.pid, op,
+          cores, serverPid: server.process.pid, commits: () => server.commits(), op,
         });
       } finally {
         closeConnections();
@@ -55,6 +56,7 @@ export function runLogin(options: BenchOptions): Promise<BenchResult> {
         peakRssMb = Math.max(hwm ?? 0, atExit ?? 0) || null;
       }
       result.rows.push(...levelRows(measured.levels, "logins/s"));
+      const commitMs = measureCommitMs();
       const judged = measured.levels.find((r) => r.concurrency === saturating) ?? measured.levels[measured.levels.length - 1]!;
       // The issue sets login no targets of its own ("like verify"): the verify targets, for comparison.
       result.targets.push(
@@ -70,9 +72,10 @@ export function runLogin(options: BenchOptions): Promise<BenchResult> {
       result.notes.push(
         `an operation is GET /login then POST /login; the latency is the POST's and the rate counts POSTs (4 in 5 with the right password); ` +
         `${officerCount} officers, own loopback address each; CPU per operation includes the GET`,
+        commitNote("login (GET and POST)", judgedCommits(measured.levels), commitMs),
         `bound: raw argon2 verifications, ${2 * cores} in flight in a process of their own, in slices alternating with each level's`,
       );
-      result.details = { singleMs: measured.singleMs, officerCount, peakRssMb, boundSlices: measured.boundSlices, levels: measured.levels };
+      result.details = { commitMs, singleMs: measured.singleMs, officerCount, peakRssMb, boundSlices: measured.boundSlices, levels: measured.levels };
     } finally {
       scratch.remove();
     }

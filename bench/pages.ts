@@ -1,13 +1,15 @@
 import autocannon, { type Result } from "autocannon";
 import path from "node:path";
 import { closeConnections, type Session } from "./lib/http-client.js";
-import { cpuSecondsOf, loginOfficers } from "./lib/officers.js";
+import { cpuSecondsOf, loginOfficers, threadCpuSecondsOf } from "./lib/officers.js";
 import type { BenchOptions } from "./lib/options.js";
 import { measure, round, target, type BenchResult } from "./lib/report.js";
+import { measureCommitMs } from "./lib/disk.js";
+import { commitNote } from "./verify.js";
 import { seedDatabase } from "./lib/seed.js";
 import { scratchDir, serverCommand, startHelloWorld, startKakunin, type RunningServer } from "./lib/servers.js";
 
-type PageRun = { name: string; path: string; result: Result; perSecond: number; serverCpuMsPerRequest: number };
+type PageRun = { name: string; path: string; result: Result; perSecond: number; serverCpuMsPerRequest: number; mainThreadCpuMsPerRequest: number; commitsPerRequest: number };
 
 /** One autocannon run (after a short warm-up run); every connection carries one officer's cookie. */
 async function hammer(server: RunningServer, pathname: string, connections: number, seconds: number, warmupSeconds: number, cookies: string[]) {
@@ -16,9 +18,18 @@ async function hammer(server: RunningServer, pathname: string, connections: numb
   const setupClient = cookies.length > 0 ? (client: { setHeaders(h: Record<string, string>): void }) => client.setHeaders({ cookie: cookies[next++ % cookies.length]! }) : undefined;
   if (warmupSeconds > 0) await autocannon({ url, connections, duration: warmupSeconds, setupClient });
   const cpuBefore = cpuSecondsOf(server.process.pid);
+  const mainBefore = threadCpuSecondsOf(server.process.pid).main;
+  const commitsBefore = await server.commits();
   const result = await autocannon({ url, connections, duration: seconds, setupClient });
+  const commits = (await server.commits()) - commitsBefore;
   const perSecond = result.requests.total / result.duration;
-  return { result, perSecond, serverCpuMsPerRequest: ((cpuSecondsOf(server.process.pid) - cpuBefore) * 1000) / Math.max(1, result.requests.total) };
+  const requests = Math.max(1, result.requests.total);
+  return {
+    result, perSecond,
+    serverCpuMsPerRequest: ((cpuSecondsOf(server.process.pid) - cpuBefore) * 1000) / requests,
+    mainThreadCpuMsPerRequest: ((threadCpuSecondsOf(server.process.pid).main - mainBefore) * 1000) / requests,
+    commitsPerRequest: commits / requests,
+  };
 }
 
 /**
@@ -83,6 +94,8 @@ export function runPages(options: BenchOptions): Promise<BenchResult> {
           "p50 ms": run.result.latency.p50,
           "p99 ms": run.result.latency.p99,
           "server CPU ms/req": round(run.serverCpuMsPerRequest, 3),
+          "of which event loop": round(run.mainThreadCpuMsPerRequest, 3),
+          "commits/req": Number.isFinite(run.commitsPerRequest) ? round(run.commitsPerRequest, 2) : null,
           "non-2xx": run.result.non2xx,
           errors: run.result.errors + run.result.timeouts,
         });
@@ -91,13 +104,15 @@ export function runPages(options: BenchOptions): Promise<BenchResult> {
           result.notes.push(`${run.name}: ${run.result.non2xx} non-2xx answers and ${run.result.errors + run.result.timeouts} errors (every request must be a 200)`);
         }
       }
+      const commitMs = measureCommitMs();
+      for (const run of runs) if (run.commitsPerRequest > 0) result.notes.push(commitNote(`${run.name} request`, run.commitsPerRequest, commitMs));
       for (const run of runs) result.targets.push(target(`${run.name} ÷ hello world`, run.perSecond / helloRun.perSecond, ">=", 0.35));
       result.notes.push(
         `autocannon in the benchmark's process, ${connections} connections, ${seconds} s per page after a ${warmup} s warm-up; ` +
         `${seeded.officers.length} officers' sessions spread over the connections; the server: ${serverCommand()}, NODE_ENV=production`,
         `server peak RSS ${peakRssMb ?? "?"} MB`,
       );
-      result.details = { connections, seconds, peakRssMb, runs: [...runs, helloRun].map((r) => ({ name: r.name, path: r.path, perSecond: r.perSecond, latency: r.result.latency, non2xx: r.result.non2xx, errors: r.result.errors, serverCpuMsPerRequest: r.serverCpuMsPerRequest })) };
+      result.details = { connections, seconds, peakRssMb, commitMs, runs: [...runs, helloRun].map((r) => ({ name: r.name, path: r.path, perSecond: r.perSecond, latency: r.result.latency, non2xx: r.result.non2xx, errors: r.result.errors, serverCpuMsPerRequest: r.serverCpuMsPerRequest, mainThreadCpuMsPerRequest: r.mainThreadCpuMsPerRequest, commitsPerRequest: r.commitsPerRequest })) };
     } finally {
       scratch.remove();
     }

@@ -1,4 +1,5 @@
 import path from "node:path";
+import { measureCommitMs } from "./lib/disk.js";
 import { closeConnections } from "./lib/http-client.js";
 import { measureAgainstBound, type LevelResult } from "./lib/interleave.js";
 import { loginOfficers } from "./lib/officers.js";
@@ -37,11 +38,25 @@ export function levelRows(levels: LevelResult[], rateName: string) {
     "p99 ms": round(r.p99Ms, 1),
     "p99 ÷ one verify": round(r.p99Ms / r.oneVerifyMs, 2),
     "server CPU ms/op": round(r.serverCpuMsPerOp, 2),
+    "of which event loop": round(r.mainThreadCpuMsPerOp, 2),
     "loadgen CPU ms/op": round(r.loadCpuMsPerOp, 2),
     "argon2 CPU ms": round(r.boundCpuMsPerVerify, 2),
     "CPU ratio": round(r.cpuRatio, 3),
+    "commits/op": round(r.commitsPerOp, 2),
     outcomes: Object.entries(r.outcomes).map(([k, v]) => `${k} ${v}`).join(", "),
   }));
+}
+
+/** Commits per operation over every level. */
+export function judgedCommits(levels: LevelResult[]): number {
+  const withCommits = levels.filter((l) => Number.isFinite(l.commitsPerOp));
+  return withCommits.reduce((sum, l) => sum + l.commitsPerOp, 0) / Math.max(1, withCommits.length);
+}
+
+/** What the disk alone allows: each commit is an fsync that the event loop waits for. */
+export function commitNote(what: string, commitsPerOp: number, commitMs: number): string {
+  return `disk: one SQLite commit (WAL, synchronous=FULL) takes ${round(commitMs, 2)} ms here; the server made ${round(commitsPerOp, 2)} per ${what}, ` +
+    `so its event loop waits ${round(commitsPerOp * commitMs, 1)} ms on fsync per ${what}, which alone caps it at ${round(1000 / (commitsPerOp * commitMs), 0)}/s`;
 }
 
 export function rounds(options: BenchOptions): number {
@@ -91,7 +106,7 @@ export function runVerify(options: BenchOptions): Promise<BenchResult> {
         };
         measured = await measureAgainstBound({
           levels, rounds: rounds(options), sliceMs: (options.durationS * 1000) / rounds(options), warmupMs: options.warmupS * 1000,
-          cores, serverPid: server.process.pid, op,
+          cores, serverPid: server.process.pid, commits: () => server.commits(), op,
         });
         result.details.maxFailuresPerOfficer = Math.max(...failures);
       } finally {
@@ -102,6 +117,7 @@ export function runVerify(options: BenchOptions): Promise<BenchResult> {
       }
 
       result.rows.push(...levelRows(measured.levels, "verifications/s"));
+      const commitMs = measureCommitMs();
       const judged = measured.levels.find((r) => r.concurrency === saturating) ?? measured.levels[measured.levels.length - 1]!;
       result.targets.push(
         target(`verifications/s ÷ bound at ${judged.concurrency} connections`, judged.ratio, ">=", 0.85),
@@ -118,9 +134,10 @@ export function runVerify(options: BenchOptions): Promise<BenchResult> {
         `alternating with each level's; one verification alone ${round(measured.singleMs, 1)} ms`,
         `${officerCount} officers (own loopback address each), ${guaranteeCount} certificates; attempts: ${Math.round((1 - failShare) * 100)} % right key, ` +
         `${Math.round(options.wrongShare * 100)} % wrong key, ${Math.round(options.unknownShare * 100)} % unknown number; production throttles, at most ${result.details.maxFailuresPerOfficer} failures per officer`,
-        "argon2 CPU ms: CPU per raw verification in the bound; server and loadgen CPU ms/op: the same for one HTTP operation; CPU ratio: argon2 CPU ÷ (server + loadgen CPU), the ratio a quiet machine would reach if CPU were the only limit",
+        commitNote("verification", judgedCommits(measured.levels), commitMs),
+        "argon2 CPU ms: CPU per raw verification in the bound; server and loadgen CPU ms/op: the same for one HTTP operation, of which the server's main thread (event loop) so much; CPU ratio: argon2 CPU ÷ (server + loadgen CPU), the ratio a quiet machine would reach if CPU were the only limit",
       );
-      result.details = { ...result.details, singleMs: measured.singleMs, officerCount, guaranteeCount, peakRssMb, boundSlices: measured.boundSlices, levels: measured.levels.map(({ ...l }) => l) };
+      result.details = { ...result.details, commitMs, singleMs: measured.singleMs, officerCount, guaranteeCount, peakRssMb, boundSlices: measured.boundSlices, levels: measured.levels.map(({ ...l }) => l) };
     } finally {
       scratch.remove();
     }

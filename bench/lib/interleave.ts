@@ -1,6 +1,6 @@
 import { startBoundProcess, type BoundLevel } from "./bounds.js";
 import { closedLoop } from "./closed-loop.js";
-import { cpuSecondsOf, ownCpuSeconds } from "./officers.js";
+import { cpuSecondsOf, ownCpuSeconds, threadCpuSecondsOf } from "./officers.js";
 import { percentile } from "./report.js";
 
 export type LevelResult = {
@@ -18,10 +18,14 @@ export type LevelResult = {
   /** The time one verification takes while every core runs one: cores ÷ bound rate. */
   oneVerifyMs: number;
   serverCpuMsPerOp: number;
+  /** Of which the main thread (event loop: JavaScript, SQLite, fsync's CPU); the rest is mostly argon2. */
+  mainThreadCpuMsPerOp: number;
   loadCpuMsPerOp: number;
   boundCpuMsPerVerify: number;
   /** Bound CPU per verification ÷ (server + load generator CPU per operation): robust to noise. */
   cpuRatio: number;
+  /** SQLite commits the server made per operation (each an fsync on the event loop). */
+  commitsPerOp: number;
 };
 
 /**
@@ -36,6 +40,7 @@ export async function measureAgainstBound(options: {
   warmupMs: number;
   cores: number;
   serverPid: number;
+  commits: () => Promise<number>;
   op: () => Promise<{ outcome: string; latencyMs?: number }>;
 }): Promise<{ levels: LevelResult[]; singleMs: number; boundSlices: BoundLevel[] }> {
   const bound = await startBoundProcess();
@@ -52,6 +57,8 @@ export async function measureAgainstBound(options: {
       let boundSeconds = 0;
       let boundCpuMs = 0;
       let serverCpu = 0;
+      let mainCpu = 0;
+      let commits = 0;
       let loadCpu = 0;
       let allOps = 0;
       for (let round = 0; round < options.rounds; round++) {
@@ -61,9 +68,13 @@ export async function measureAgainstBound(options: {
         boundSeconds += options.sliceMs / 1000;
         boundCpuMs += slice.cpuMsPerVerify * slice.completed;
         const serverBefore = cpuSecondsOf(options.serverPid);
+        const mainBefore = threadCpuSecondsOf(options.serverPid).main;
+        const commitsBefore = await options.commits();
         const loadBefore = ownCpuSeconds();
         const loop = await closedLoop({ concurrency, warmupMs: round === 0 ? options.warmupMs : Math.min(300, options.warmupMs), durationMs: options.sliceMs, op: options.op });
         serverCpu += cpuSecondsOf(options.serverPid) - serverBefore;
+        mainCpu += threadCpuSecondsOf(options.serverPid).main - mainBefore;
+        commits += (await options.commits()) - commitsBefore;
         loadCpu += ownCpuSeconds() - loadBefore;
         allOps += loop.allCompleted;
         latencies.push(...loop.latencies);
@@ -76,12 +87,13 @@ export async function measureAgainstBound(options: {
       const boundPerSecond = boundCompleted / boundSeconds;
       const serverCpuMsPerOp = (serverCpu * 1000) / Math.max(1, allOps);
       const loadCpuMsPerOp = (loadCpu * 1000) / Math.max(1, allOps);
+      const mainThreadCpuMsPerOp = (mainCpu * 1000) / Math.max(1, allOps);
       const boundCpuMsPerVerify = boundCpuMs / Math.max(1, boundCompleted);
       results.push({
         concurrency, seconds, completed, perSecond,
         p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: latencies[latencies.length - 1] ?? NaN,
         outcomes, boundPerSecond, ratio: perSecond / boundPerSecond, oneVerifyMs: (options.cores * 1000) / boundPerSecond,
-        serverCpuMsPerOp, loadCpuMsPerOp, boundCpuMsPerVerify, cpuRatio: boundCpuMsPerVerify / (serverCpuMsPerOp + loadCpuMsPerOp),
+        serverCpuMsPerOp, mainThreadCpuMsPerOp, loadCpuMsPerOp, boundCpuMsPerVerify, commitsPerOp: commits / Math.max(1, allOps), cpuRatio: boundCpuMsPerVerify / (serverCpuMsPerOp + loadCpuMsPerOp),
       });
     }
     return { levels: results, singleMs, boundSlices };

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { loopbackAddress, Session } from "./http-client.js";
 
 /** Logs every officer in (each from its own loopback address) and reads its /verify form token. */
@@ -28,6 +28,28 @@ export function cpuSecondsOf(pid: number): number {
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return NaN;
+  }
+}
+
+/** CPU seconds of a process's main thread (its event loop: JavaScript and the synchronous
+ * SQLite calls) and of all its other threads together (the libuv pool, i.e. argon2, and V8's helpers). */
+export function threadCpuSecondsOf(pid: number): { main: number; others: number } {
+  const ticks = (file: string) => {
+    const stat = readFileSync(file, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  };
+  try {
+    let main = 0;
+    let others = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const seconds = ticks(`/proc/${pid}/task/${tid}/stat`);
+      if (Number(tid) === pid) main += seconds;
+      else others += seconds;
+    }
+    return { main, others };
+  } catch {
+    return { main: NaN, others: NaN };
   }
 }
 

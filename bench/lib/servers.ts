@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { projectRoot } from "../../src/paths.js";
@@ -9,6 +9,8 @@ import { startNode, type NodeChild } from "./processes.js";
 export type RunningServer = {
   url: URL;
   process: NodeChild;
+  /** SQLite commits the server has made so far (bench/workers/count-commits.mjs), or NaN. */
+  commits(): Promise<number>;
   /** Stops it (SIGTERM, as in production) and returns its peak RSS in MB. */
   stop(): Promise<number | null>;
 };
@@ -37,13 +39,35 @@ export function productionEnv(databasePath: string): NodeJS.ProcessEnv {
 /** Extra node options for the server under test, e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof" to profile it. */
 const serverNodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
 
+const countCommits = path.join(projectRoot, "bench", "workers", "count-commits.mjs");
+
 async function startListening(args: string[], env: NodeJS.ProcessEnv, banner: RegExp, nodeArgs: string[] = [], tsx = true): Promise<RunningServer> {
-  const child = startNode(args, { env, nodeArgs, tsx });
+  const counts = scratchDir("commits");
+  const commitsFile = path.join(counts.dir, "commits.json");
+  const child = startNode(args, { env: { ...env, KAKUNIN_BENCH_COMMITS_FILE: commitsFile }, nodeArgs: [...nodeArgs, "--import", countCommits], tsx });
+  void child.exited.then(() => counts.remove());
   try {
     const match = await child.waitForLine(banner, 60_000);
     return {
       url: new URL(match[1]!),
       process: child,
+      async commits() {
+        rmSync(commitsFile, { force: true });
+        try {
+          process.kill(child.pid, "SIGUSR2");
+        } catch {
+          return NaN;
+        }
+        for (let i = 0; i < 100; i++) {
+          await new Promise((r) => setTimeout(r, 20));
+          try {
+            return (JSON.parse(readFileSync(commitsFile, "utf8")) as { commits: number }).commits;
+          } catch {
+            // not written yet
+          }
+        }
+        return NaN;
+      },
       async stop() {
         const result = await child.stop();
         return result.peakRssMb;

@@ -1,0 +1,54 @@
+// Preloaded (--import) into the server under test: counts SQLite commits (autocommit writes and
+// outermost transactions), because each one costs an fsync with synchronous=FULL and runs on the
+// event loop. On SIGUSR2 it writes { commits } to KAKUNIN_BENCH_COMMITS_FILE. Counting adds a
+// function call per statement; nothing else changes.
+import { writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+
+const file = process.env.KAKUNIN_BENCH_COMMITS_FILE;
+if (file) {
+  const require = createRequire(path.join(process.cwd(), "package.json"));
+  const Database = require("better-sqlite3");
+  let commits = 0;
+
+  const prepare = Database.prototype.prepare;
+  Database.prototype.prepare = function countingPrepare(...args) {
+    const statement = prepare.apply(this, args);
+    if (!statement.reader) {
+      const db = this;
+      const run = statement.run;
+      statement.run = function countingRun(...params) {
+        const autocommit = !db.inTransaction;
+        const result = run.apply(this, params);
+        if (autocommit) commits++;
+        return result;
+      };
+    }
+    return statement;
+  };
+
+  const transaction = Database.prototype.transaction;
+  Database.prototype.transaction = function countingTransaction(fn) {
+    const db = this;
+    const wrapped = transaction.call(this, fn);
+    const counted = (variant) =>
+      function (...args) {
+        const outermost = !db.inTransaction;
+        const result = variant.apply(this, args);
+        if (outermost) commits++;
+        return result;
+      };
+    const outer = counted(wrapped);
+    for (const name of ["default", "deferred", "immediate", "exclusive"]) outer[name] = counted(wrapped[name]);
+    return outer;
+  };
+
+  process.on("SIGUSR2", () => {
+    try {
+      writeFileSync(file, JSON.stringify({ commits }));
+    } catch {
+      // the benchmark reports the figure as missing
+    }
+  });
+}
