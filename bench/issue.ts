@@ -13,25 +13,25 @@ import { measure, round, target, type BenchResult } from "./lib/report.js";
 import { benchCertificates, seedRegistry } from "./lib/seed.js";
 import { scratchDir } from "./lib/servers.js";
 
-type IssueRun = { driver: "admin CLI" | "services"; seconds: number; issued: number; peakRssMb: number | null; command: string };
+type IssueRun = { driver: "admin CLI" | "services"; seconds: number; issued: number; peakRssMb: number | null; cpuSeconds: number | null; command: string };
 
 /** `admin --db <db> issue <file> --json`, as an issuer's admin runs it (a fresh process, timed from spawn to exit). */
 async function issueWithCli(databasePath: string, file: string, count: number): Promise<IssueRun> {
   const args = ["scripts/admin.ts", "--db", databasePath, "issue", file, "--json"];
   const began = performance.now();
   const cli = startNode(args, { env: { NODE_ENV: "development" }, keepStdout: false });
-  const { code, signal, peakRssMb } = await cli.exited;
+  const { code, signal, peakRssMb, cpuSeconds } = await cli.exited;
   const seconds = (performance.now() - began) / 1000;
   if (code !== 0) throw new Error(`admin issue exited with ${signal ?? code}: ${cli.output().slice(-2000)}`);
   if (cli.stdoutLines() !== count) throw new Error(`admin issue printed ${cli.stdoutLines()} keys for ${count} certificates`);
-  return { driver: "admin CLI", seconds, issued: count, peakRssMb, command: `node --import tsx ${args.join(" ")}` };
+  return { driver: "admin CLI", seconds, issued: count, peakRssMb, cpuSeconds, command: `node --import tsx ${args.join(" ")}` };
 }
 
 /** The same steps through services.issuance in a fresh process (bench/workers/issue-services.ts). */
 async function issueWithServices(databasePath: string, file: string): Promise<IssueRun> {
   const began = performance.now();
   const out = await runWorker<{ issued: number }>("issue-services.ts", [databasePath, file], { NODE_ENV: "development" });
-  return { driver: "services", seconds: (performance.now() - began) / 1000, issued: out.issued, peakRssMb: out.peakRssMb, command: "node --import tsx bench/workers/issue-services.ts" };
+  return { driver: "services", seconds: (performance.now() - began) / 1000, issued: out.issued, peakRssMb: out.peakRssMb, cpuSeconds: out.cpuSeconds, command: "node --import tsx bench/workers/issue-services.ts" };
 }
 
 function countGuarantees(databasePath: string): number {
@@ -84,8 +84,8 @@ export function runIssue(options: BenchOptions): Promise<BenchResult> {
       }
       const ratio = run.seconds / bound.seconds;
       result.rows.push(
-        { run: `issue ${count} certificates (${run.driver})`, seconds: round(run.seconds, 2), "per second": round(count / run.seconds, 1), "÷ bound": round(ratio, 3), "peak RSS MB": run.peakRssMb },
-        { run: `bound: ${count} argon2 hashes, ${bound.concurrency} at a time`, seconds: round(bound.seconds, 2), "per second": round(bound.perSecond, 1), "÷ bound": 1, "peak RSS MB": bound.peakRssMb },
+        { run: `issue ${count} certificates (${run.driver})`, seconds: round(run.seconds, 2), "per second": round(count / run.seconds, 1), "÷ bound": round(ratio, 3), "CPU s": round(run.cpuSeconds ?? NaN, 1), "CPU ÷ bound": round((run.cpuSeconds ?? NaN) / (bound.cpuSeconds ?? NaN), 3), "peak RSS MB": run.peakRssMb },
+        { run: `bound: ${count} argon2 hashes, ${bound.concurrency} at a time`, seconds: round(bound.seconds, 2), "per second": round(bound.perSecond, 1), "÷ bound": 1, "CPU s": round(bound.cpuSeconds ?? NaN, 1), "CPU ÷ bound": 1, "peak RSS MB": bound.peakRssMb },
       );
       result.targets.push(target("issue time ÷ bound", ratio, "<=", 1.15, "×"), target("issue peak RSS", run.peakRssMb ?? NaN, "<=", 300, " MB"));
       result.notes.push(`timed from spawn to exit: \`${run.command}\` (node and tsx start-up included); certificates: the source document's sample, numbered 02208-000001…`);

@@ -6,6 +6,9 @@ import { projectRoot } from "../../src/paths.js";
 
 const peakRssPreload = path.join(projectRoot, "bench", "workers", "peak-rss.mjs");
 
+/** How a child ended: its status, peak RSS (MB) and CPU seconds, from getrusage at its exit. */
+export type Exit = { code: number | null; signal: NodeJS.Signals | null; peakRssMb: number | null; cpuSeconds: number | null };
+
 /** A node child (TypeScript through tsx) whose peak RSS is known when it has exited. */
 export type NodeChild = {
   child: ChildProcess;
@@ -16,9 +19,9 @@ export type NodeChild = {
   output(): string;
   stdoutLines(): number;
   /** Resolves when the child has exited, with its status and peak RSS (MB, from getrusage). */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; peakRssMb: number | null }>;
+  exited: Promise<Exit>;
   /** SIGTERM, then SIGKILL after `graceMs`. */
-  stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; peakRssMb: number | null }>;
+  stop(graceMs?: number): Promise<Exit>;
   /** The current VmHWM (peak RSS so far) from /proc, where there is one. */
   peakRssNowMb(): number | null;
 };
@@ -61,16 +64,19 @@ export function startNode(args: string[], options: { env?: NodeJS.ProcessEnv; ke
   child.stderr!.setEncoding("utf8");
   child.stderr!.on("data", keep);
 
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; peakRssMb: number | null }>((resolve) => {
+  const exited = new Promise<Exit>((resolve) => {
     child.on("close", (code, signal) => {
       let peakRssMb: number | null = null;
+      let cpuSeconds: number | null = null;
       try {
-        peakRssMb = Math.round(((JSON.parse(readFileSync(rssFile, "utf8")) as { maxRssKb: number }).maxRssKb / 1024) * 10) / 10;
+        const usage = JSON.parse(readFileSync(rssFile, "utf8")) as { maxRssKb: number; cpuSeconds: number };
+        peakRssMb = Math.round((usage.maxRssKb / 1024) * 10) / 10;
+        cpuSeconds = usage.cpuSeconds;
       } catch {
         // killed before its exit hook ran
       }
       rmSync(scratch, { recursive: true, force: true });
-      resolve({ code, signal, peakRssMb });
+      resolve({ code, signal, peakRssMb, cpuSeconds });
     });
   });
 
@@ -112,13 +118,13 @@ export function startNode(args: string[], options: { env?: NodeJS.ProcessEnv; ke
 }
 
 /** Runs a worker script to completion and parses the JSON it prints last. */
-export async function runWorker<T>(script: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30 * 60_000): Promise<T & { peakRssMb: number | null }> {
+export async function runWorker<T>(script: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30 * 60_000): Promise<T & { peakRssMb: number | null; cpuSeconds: number | null }> {
   const node = startNode([path.join(projectRoot, "bench", "workers", script), ...args], { env });
   const timer = setTimeout(() => node.child.kill("SIGKILL"), timeoutMs);
-  const { code, signal, peakRssMb } = await node.exited;
+  const { code, signal, peakRssMb, cpuSeconds } = await node.exited;
   clearTimeout(timer);
   const lines = node.output().trim().split("\n");
   const last = [...lines].reverse().find((l) => l.startsWith("{"));
   if (code !== 0 || !last) throw new Error(`${script} failed (${signal ?? code}):\n${node.output().slice(-4000)}`);
-  return { ...(JSON.parse(last) as T), peakRssMb };
+  return { ...(JSON.parse(last) as T), peakRssMb, cpuSeconds };
 }
