@@ -6,24 +6,27 @@ import helmet from "helmet";
 import path from "node:path";
 import { createAuthRoutes } from "./auth/auth.routes.js";
 import { noStore, requireLogin, requirePasswordChanged } from "./auth/guards.js";
+import { createLoginService } from "./auth/login.service.js";
 import { createPassport } from "./auth/passport.js";
 import type { Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import type { Db } from "./db/database.js";
 import { createGuaranteeRoutes } from "./guarantees/guarantees.routes.js";
+import { acceptFormBodies } from "./http/form-body.js";
 import { BadFormError } from "./http/forms.js";
 import { createRequestLog } from "./http/request-log.js";
+import { requireSameOrigin } from "./http/same-origin.js";
 import type { Logger } from "./logger.js";
 import { createOrdererRoutes } from "./orderers/orderers.routes.js";
 import { publicDir, viewsDir } from "./paths.js";
+import { limitArgon2 } from "./security/argon2-limiter.js";
 import type { Hasher } from "./security/hasher.js";
 import type { Services } from "./services.js";
 import { SqliteSessionStore } from "./sessions/session-store.js";
 import { createSessionRepository } from "./sessions/session.repository.js";
-import { IDLE_TIMEOUT_MS } from "./auth/guards.js";
+import { createSqliteThrottle } from "./verification/sqlite-throttle.js";
 import { createVerificationRoutes } from "./verification/verification.routes.js";
 import { createVerificationService } from "./verification/verification.service.js";
-import type { VerificationThrottle } from "./verification/throttle.js";
 
 export type AppDeps = {
   config: Config;
@@ -32,7 +35,6 @@ export type AppDeps = {
   hasher: Hasher;
   clock: Clock;
   logger: Logger;
-  throttle: VerificationThrottle;
 };
 
 export type KakuninApp = Express & { close(): void };
@@ -53,9 +55,19 @@ const CONTENT_SECURITY_POLICY = {
   },
 };
 
-/** Builds the web app from explicit dependencies; opens nothing and does not listen. */
+/**
+ * Builds the web app from explicit dependencies; opens nothing and does not listen. Every limit
+ * comes from config.limits (tests and the scan raise them through loadConfig's overrides).
+ *
+ * Order for a POST, cheapest refusal first: helmet headers -> body size, type, charset, bytes and
+ * fields (413/415/400) -> session -> Origin/Sec-Fetch-Site and CSRF token (403) -> the form's
+ * fields (400) -> login (303) -> throttle (429) -> argon2, capped (503) -> audit.
+ */
 export function createApp(deps: AppDeps): KakuninApp {
-  const { config, db, services, hasher, clock, logger } = deps;
+  const { config, db, services, clock, logger } = deps;
+  const { limits } = config;
+  // The one hasher of the web app's argon2 work: at most limits.argon2.concurrency at once.
+  const hasher = limitArgon2(deps.hasher, limits.argon2);
   const app = express() as unknown as KakuninApp;
   const production = config.nodeEnv === "production";
 
@@ -82,9 +94,9 @@ export function createApp(deps: AppDeps): KakuninApp {
     res.type("text/plain").send("ok");
   });
 
-  app.use(express.urlencoded({ extended: false, limit: "4kb", parameterLimit: 10, type: "application/x-www-form-urlencoded" }));
+  app.use(acceptFormBodies(limits.form));
 
-  const store = new SqliteSessionStore(createSessionRepository(db), clock, IDLE_TIMEOUT_MS);
+  const store = new SqliteSessionStore(createSessionRepository(db), clock, limits.session.idleMs);
   app.use(session({
     name: config.cookieSecure ? "__Host-kakunin" : "kakunin",
     secret: config.sessionSecret,
@@ -92,15 +104,15 @@ export function createApp(deps: AppDeps): KakuninApp {
     resave: false,
     saveUninitialized: false,
     rolling: false,
-    cookie: { httpOnly: true, sameSite: "strict", secure: config.cookieSecure, path: "/", maxAge: IDLE_TIMEOUT_MS },
+    cookie: { httpOnly: true, sameSite: "strict", secure: config.cookieSecure, path: "/", maxAge: limits.session.idleMs },
   }));
 
-  const passport = createPassport({ officers: services.officers, hasher, audit: services.audit });
+  const passport = createPassport({ officers: services.officers });
   app.use(passport.initialize());
   app.use(passport.session());
 
   const csrf = csrfSync({ getTokenFromRequest: (req) => (typeof req.body?._csrf === "string" ? req.body._csrf : undefined), size: 32 });
-  app.use(csrf.csrfSynchronisedProtection);
+  app.use(requireSameOrigin, csrf.csrfSynchronisedProtection);
   const exposeCsrfToken: RequestHandler = (req, res, next) => {
     res.locals.csrfToken = csrf.generateToken(req);
     res.locals.officer = req.user ? { displayName: req.user.displayName, ordererName: req.user.ordererName } : undefined;
@@ -109,11 +121,12 @@ export function createApp(deps: AppDeps): KakuninApp {
 
   app.use(createOrdererRoutes({ orderers: services.orderers }));
   app.get("/", (req, res) => res.redirect(303, req.user ? "/verify" : "/login"));
-  app.use(exposeCsrfToken, createAuthRoutes({ passport, clock, officers: services.officers, hasher }));
+  const login = createLoginService({ db, clock, officers: services.officers, hasher, audit: services.audit, limits });
+  app.use(exposeCsrfToken, createAuthRoutes({ passport, clock, login, limits, logger }));
 
-  const verification = createVerificationService({ db, clock, hasher, audit: services.audit, throttle: deps.throttle });
-  const officerOnly = [noStore, requireLogin(clock), requirePasswordChanged, exposeCsrfToken];
-  app.use(officerOnly, createVerificationRoutes({ verification, clock }));
+  const verification = createVerificationService({ db, clock, hasher, audit: services.audit, throttle: createSqliteThrottle(db, clock, limits) });
+  const officerOnly = [noStore, requireLogin(clock, limits.session), requirePasswordChanged, exposeCsrfToken];
+  app.use(createVerificationRoutes({ verification, clock, logger, officerOnly }));
   app.use(officerOnly, createGuaranteeRoutes({ db, clock, services }));
 
   app.use((_req, res) => {
@@ -125,12 +138,15 @@ export function createApp(deps: AppDeps): KakuninApp {
     else logger.warn({ status, code: (error as { code?: string }).code, requestId: res.locals.requestId, path: req.path }, "request refused");
     if (res.headersSent) return;
     res.set("Cache-Control", "no-store");
+    const retryAfter = (error as { retryAfterSeconds?: unknown })?.retryAfterSeconds;
+    if (typeof retryAfter === "number") res.set("Retry-After", String(retryAfter));
     res.status(status).render("errors/error", {
       title: "エラー",
       status,
       heading: ERROR_HEADINGS[status] ?? (status >= 500 ? ERROR_HEADINGS[500] : ERROR_HEADINGS[400]),
       requestId: status >= 500 ? res.locals.requestId : undefined,
-      detail: !production && status >= 500 ? String((error as Error)?.stack ?? error) : undefined,
+      // The stack only in development: never in production, and never in tests or the scan.
+      detail: config.nodeEnv === "development" && status >= 500 ? String((error as Error)?.stack ?? error) : undefined,
     });
   };
   app.use(handleError);
@@ -145,6 +161,7 @@ const ERROR_HEADINGS: Record<number, string> = {
   404: "ページが見つかりません",
   413: "送信された内容が大きすぎます",
   415: "この形式の送信は受け付けられません",
+  429: "しばらく時間をおいてからもう一度お試しください",
   500: "システムエラーが発生しました",
   503: "ただいま混み合っています。しばらくしてからもう一度お試しください",
 };

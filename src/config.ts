@@ -11,7 +11,62 @@ export type Config = Readonly<{
   trustProxy: string | false;
   cookieSecure: boolean;
   argon2: Argon2Params;
+  limits: Limits;
 }>;
+
+/**
+ * "window": at most `limit` failures in `windowMs`; the failure that reaches it blocks the key
+ * for `blockMs`. "consecutive": failures until a success; from the `delayFrom`th on, a delay of
+ * `firstDelayMs` doubling with each further failure up to `maxDelayMs`; the `lockAt`th locks the
+ * key until an admin unlocks it.
+ */
+export type WindowPolicy = Readonly<{ kind: "window"; limit: number; windowMs: number; blockMs: number }>;
+export type ConsecutivePolicy = Readonly<{ kind: "consecutive"; delayFrom: number; firstDelayMs: number; maxDelayMs: number; lockAt: number }>;
+export type ScopePolicy = WindowPolicy | ConsecutivePolicy;
+
+/** Every number that bounds what a client can make the service do (docs/SECURITY.md has the table). */
+export type Limits = Readonly<{
+  /** Failed logins per submitted, NFKC-lower-cased username, real or not (RL-01). */
+  login: ConsecutivePolicy;
+  /** Failed verifications per logged-in officer (KEY-06). */
+  officer: WindowPolicy;
+  /** Failed verifications per submitted, normalised contract number, real or not (KEY-06). */
+  contract: ConsecutivePolicy;
+  /** Failed logins and verifications together per client address (RL-02). */
+  address: WindowPolicy;
+  /** Form bodies (VAL-03): bytes as sent, and fields. */
+  form: Readonly<{ maxBytes: number; maxFields: number }>;
+  /** argon2 work in flight at once (the libuv pool) and waiting; beyond both, 503 (DOS-02). */
+  argon2: Readonly<{ concurrency: number; queue: number; retryAfterSeconds: number }>;
+  /** Node's HTTP server (DOS-03). */
+  server: Readonly<{
+    headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number;
+    maxHeadersCount: number; maxHeaderSize: number; connectionsCheckingIntervalMs: number;
+  }>;
+  /** Officer sessions (SES-04): idle, and since login whatever the activity. */
+  session: Readonly<{ idleMs: number; absoluteMs: number }>;
+}>;
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+/** The production numbers. Tests and the scan may raise them, production may not (see loadConfig). */
+export const PRODUCTION_LIMITS: Limits = deepFreeze({
+  login: { kind: "consecutive", delayFrom: 5, firstDelayMs: 30_000, maxDelayMs: HOUR, lockAt: 100 },
+  officer: { kind: "window", limit: 10, windowMs: 15 * MINUTE, blockMs: 15 * MINUTE },
+  contract: { kind: "consecutive", delayFrom: 20, firstDelayMs: 30_000, maxDelayMs: HOUR, lockAt: 100 },
+  address: { kind: "window", limit: 100, windowMs: 24 * HOUR, blockMs: 24 * HOUR },
+  form: { maxBytes: 4096, maxFields: 10 },
+  argon2: { concurrency: 4, queue: 32, retryAfterSeconds: 1 },
+  server: {
+    headersTimeoutMs: 20_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000,
+    maxHeadersCount: 100, maxHeaderSize: 16 * 1024, connectionsCheckingIntervalMs: 1_000,
+  },
+  session: { idleMs: 30 * MINUTE, absoluteMs: 8 * HOUR },
+} satisfies Limits);
+
+/** Raised (or lowered) numbers for tests and the scan; refused when NODE_ENV=production. */
+export type LimitOverrides = { [K in keyof Limits]?: Partial<Limits[K]> };
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -22,7 +77,7 @@ export class ConfigError extends Error {
 const DEVELOPMENT_SECRET = "kakunin-development-only-session-secret-not-for-production";
 
 /** Environment -> typed, frozen config. Reports every bad key at once; nothing else reads env. */
-export function loadConfig(env: NodeJS.ProcessEnv): Config {
+export function loadConfig(env: NodeJS.ProcessEnv, overrides: { limits?: LimitOverrides } = {}): Config {
   const problems: string[] = [];
   const nodeEnv = env.NODE_ENV ?? "development";
   if (nodeEnv !== "production" && nodeEnv !== "development" && nodeEnv !== "test") {
@@ -63,6 +118,17 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     problems.push(`ARGON2_* must be integers at least OWASP's m=${OWASP_ARGON2.memoryCost} KiB, t=${OWASP_ARGON2.timeCost}, p=1`);
   }
 
+  // The argon2 cap follows the libuv pool that runs the hashes (UV_THREADPOOL_SIZE, 4 by default).
+  const concurrency = parseInteger(env.ARGON2_CONCURRENCY ?? env.UV_THREADPOOL_SIZE ?? String(PRODUCTION_LIMITS.argon2.concurrency));
+  if (concurrency === undefined || concurrency < 1 || concurrency > 1024) {
+    problems.push(`ARGON2_CONCURRENCY (or UV_THREADPOOL_SIZE) must be an integer from 1 to 1024 (got "${env.ARGON2_CONCURRENCY ?? env.UV_THREADPOOL_SIZE}")`);
+  }
+  if (overrides.limits && production) problems.push("limits cannot be overridden when NODE_ENV=production");
+  const limits = mergeLimits(
+    { ...PRODUCTION_LIMITS, argon2: { ...PRODUCTION_LIMITS.argon2, concurrency: concurrency ?? 1 } },
+    production ? {} : overrides.limits ?? {},
+  );
+
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     nodeEnv: nodeEnv as Config["nodeEnv"],
@@ -73,7 +139,22 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     trustProxy,
     cookieSecure: cookieSecure!,
     argon2: Object.freeze(argon2 as Argon2Params),
+    limits,
   });
+}
+
+function mergeLimits(base: Limits, overrides: LimitOverrides): Limits {
+  const merged: Record<string, unknown> = {};
+  for (const key of Object.keys(base) as (keyof Limits)[]) merged[key] = { ...base[key], ...overrides[key] };
+  return deepFreeze(merged as Limits);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object") {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 function parseInteger(raw: string): number | undefined {

@@ -1,12 +1,12 @@
-import { createServer, type Server, type ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import { createApp } from "./app.js";
 import { systemClock } from "./clock.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { openMigratedDatabase, type Db } from "./db/database.js";
+import { createHttpServer, listen } from "./http/listen.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createHasher } from "./security/hasher.js";
 import { createServices } from "./services.js";
-import { createSqliteThrottle } from "./verification/sqlite-throttle.js";
 
 /** How long a shutdown waits for requests in flight before it closes their connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -51,18 +51,6 @@ function openServiceDatabase(config: Config): Db {
   }
 }
 
-/** Listens and resolves with the bound port (0 picks a free one), or rejects on error. */
-function listen(server: Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      const address = server.address();
-      resolve(typeof address === "object" && address ? address.port : port);
-    });
-  });
-}
-
 function urlOf(host: string, port: number): string {
   return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
 }
@@ -79,9 +67,9 @@ async function main(logger: Logger): Promise<void> {
   const db = openServiceDatabase(config);
   const hasher = await createHasher(config.argon2);
   const services = createServices(db, systemClock, hasher);
-  const app = createApp({ config, db, services, hasher, clock: systemClock, logger, throttle: createSqliteThrottle(db, systemClock) });
-  // A client has 20 s to send its headers and 30 s for the whole request (slowloris, slow bodies).
-  const server = createServer({ headersTimeout: 20_000, requestTimeout: 30_000 }, app);
+  const app = createApp({ config, db, services, hasher, clock: systemClock, logger });
+  // Timeouts (headers 20 s, request 30 s), keep-alive and header limits: config.limits.server.
+  const server = createHttpServer(app, config.limits.server);
 
   // Responses still being worked on; told to close their connection once sent when we shut down.
   const inFlight = new Set<ServerResponse>();

@@ -1,17 +1,30 @@
 import { Router, type NextFunction, type Request, type Response } from "express";
-import type { createPassport } from "./passport.js";
 import type { Clock } from "../clock.js";
+import type { Limits } from "../config.js";
+import { formatEraDateTime } from "../format/era-date.js";
 import { readForm } from "../http/forms.js";
-import type { OfficerService } from "../officers/officer.service.js";
-import { normalizePassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "../officers/password-policy.js";
-import type { Hasher } from "../security/hasher.js";
+import type { Logger } from "../logger.js";
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "../officers/password-policy.js";
 import { noStore, requireLogin } from "./guards.js";
+import type { LoginService, Throttled } from "./login.service.js";
+import type { createPassport } from "./passport.js";
 
 const LOGIN_FAILED = "ログインIDまたはパスワードが正しくありません。";
+const LOGIN_FIELDS = { username: 64, password: PASSWORD_MAX_LENGTH * 4 };
+const PASSWORD_FIELDS = { currentPassword: PASSWORD_MAX_LENGTH * 4, newPassword: PASSWORD_MAX_LENGTH * 4, confirmPassword: PASSWORD_MAX_LENGTH * 4 };
 
-type Deps = { passport: ReturnType<typeof createPassport>; clock: Clock; officers: OfficerService; hasher: Hasher };
+type Deps = { passport: ReturnType<typeof createPassport>; clock: Clock; login: LoginService; limits: Limits; logger: Logger };
 
-export function createAuthRoutes({ passport, clock, officers, hasher }: Deps): Router {
+/** The Japanese message for a throttled login: when to retry, or whom to ask when locked. */
+export function loginThrottledMessage(throttled: Throttled, now: Date): string {
+  if (throttled.locked) {
+    return "ログインの失敗が続いたため、このログインIDでのログインを停止しています。発行会社の担当窓口に解除をご依頼ください。";
+  }
+  const retryAt = new Date(now.getTime() + throttled.retryAfterSeconds * 1000);
+  return `ログインの失敗が続いたため、このログインIDでのログインを一時的に停止しています。${formatEraDateTime(retryAt)}以降にもう一度お試しください。`;
+}
+
+export function createAuthRoutes({ passport, clock, login, limits, logger }: Deps): Router {
   const router = Router();
 
   /** GET /login: the login form (or on to /verify when already logged in). */
@@ -24,28 +37,34 @@ export function createAuthRoutes({ passport, clock, officers, hasher }: Deps): R
     });
   });
 
-  /** POST /login: one message for every failure; on success a new session, then /password or /verify. */
-  router.post("/login", noStore, (req: Request, res: Response, next: NextFunction) => {
-    const form = readForm(req, { username: 64, password: PASSWORD_MAX_LENGTH * 4 });
-    req.body = form;
-    passport.authenticate("local", (error: unknown, officer: Express.User | false) => {
-      if (error) return next(error);
-      if (!officer) {
-        return res.status(401).render("auth/login", { title: "ログイン", error: LOGIN_FAILED, username: form.username });
-      }
-      // passport regenerates the session here, so the pre-login id and CSRF token are dropped.
-      req.logIn(officer, (loginError) => {
-        if (loginError) return next(loginError);
-        const now = clock.now().getTime();
-        req.session.loginAt = now;
-        req.session.lastSeenAt = now;
-        res.redirect(303, officer.mustChangePassword ? "/password" : "/verify");
-      });
-    })(req, res, next);
+  /**
+   * POST /login: 303 to /password or /verify with a new session; otherwise the form again with
+   * the one message and 401 for every failure (unknown, wrong, disabled), or 429 with
+   * Retry-After while the submitted username or the client address is throttled.
+   */
+  router.post("/login", noStore, async (req: Request, res: Response, next: NextFunction) => {
+    const form = readForm(req, LOGIN_FIELDS);
+    const result = await login.authenticate({ username: form.username, password: form.password, clientAddress: req.ip ?? "unknown" });
+    if (!result.ok && result.reason === "throttled") {
+      logger.warn({ evt: "authn_login_throttled", requestId: res.locals.requestId, locked: result.locked }, "login throttled");
+      res.set("Retry-After", String(result.retryAfterSeconds));
+      return res.status(429).render("auth/login", { title: "ログイン", error: loginThrottledMessage(result, clock.now()), username: form.username });
+    }
+    if (!result.ok) return res.status(401).render("auth/login", { title: "ログイン", error: LOGIN_FAILED, username: form.username });
+    const officer = result.officer;
+    // passport regenerates the session here, so the pre-login id and CSRF token are dropped.
+    req.logIn(officer, (loginError) => {
+      if (loginError) return next(loginError);
+      const now = clock.now().getTime();
+      req.session.loginAt = now;
+      req.session.lastSeenAt = now;
+      res.redirect(303, officer.mustChangePassword ? "/password" : "/verify");
+    });
   });
 
   /** POST /logout: ends the session on the server and tells the browser to forget the site's data. */
   router.post("/logout", noStore, (req, res, next) => {
+    readForm(req, {});
     req.logOut((error) => {
       if (error) return next(error);
       req.session.destroy((destroyError) => {
@@ -65,21 +84,28 @@ export function createAuthRoutes({ passport, clock, officers, hasher }: Deps): R
     });
 
   /** GET /password: change one's password (forced after a CLI-generated one-time password). */
-  router.get("/password", noStore, requireLogin(clock), (_req, res) => passwordPage(res, 200));
+  router.get("/password", noStore, requireLogin(clock, limits.session), (_req, res) => passwordPage(res, 200));
 
-  /** POST /password: checks the current password (one argon2 verify), the policy, then re-hashes. */
-  router.post("/password", noStore, requireLogin(clock), async (req, res) => {
-    const form = readForm(req, { currentPassword: PASSWORD_MAX_LENGTH * 4, newPassword: PASSWORD_MAX_LENGTH * 4, confirmPassword: PASSWORD_MAX_LENGTH * 4 });
-    const officer = req.user!;
-    if (!(await hasher.verify(officer.passwordHash, normalizePassword(form.currentPassword)))) {
-      return passwordPage(res, 400, "現在のパスワードが正しくありません。");
+  /** POST /password: the current password (one throttled argon2 verification), the policy, then a
+   * new hash; the officer's other sessions end. 303 to /verify, or the form again with the reason. */
+  router.post("/password", noStore, requireLogin(clock, limits.session), async (req, res) => {
+    const form = readForm(req, PASSWORD_FIELDS);
+    const changed = await login.changePassword(req.user!, form, { sessionId: req.sessionID, clientAddress: req.ip ?? "unknown" });
+    if (!changed.ok) {
+      switch (changed.reason) {
+        case "throttled":
+          res.set("Retry-After", String(changed.retryAfterSeconds));
+          return passwordPage(res, 429, loginThrottledMessage(changed, clock.now()));
+        case "wrong-password":
+          return passwordPage(res, 400, "現在のパスワードが正しくありません。");
+        case "mismatch":
+          return passwordPage(res, 400, "新しいパスワードと確認用のパスワードが一致しません。");
+        case "unchanged":
+          return passwordPage(res, 400, "現在と異なるパスワードを指定してください。");
+        case "policy":
+          return passwordPage(res, 400, changed.message);
+      }
     }
-    if (form.newPassword !== form.confirmPassword) return passwordPage(res, 400, "新しいパスワードと確認用のパスワードが一致しません。");
-    if (normalizePassword(form.newPassword) === normalizePassword(form.currentPassword)) {
-      return passwordPage(res, 400, "現在と異なるパスワードを指定してください。");
-    }
-    const changed = await officers.changeOwnPassword(officer, form.newPassword);
-    if (!changed.ok) return passwordPage(res, 400, changed.problems[0]!.message);
     req.session.flash = "パスワードを変更しました。";
     res.redirect(303, "/verify");
   });

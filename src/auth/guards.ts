@@ -1,9 +1,10 @@
 import type { NextFunction, Request, Response } from "express";
 import type { Clock } from "../clock.js";
+import { PRODUCTION_LIMITS, type Limits } from "../config.js";
 import type { Officer } from "../officers/officer.repository.js";
 
-export const IDLE_TIMEOUT_MS = 30 * 60 * 1000;
-export const ABSOLUTE_TIMEOUT_MS = 8 * 60 * 60 * 1000;
+export const IDLE_TIMEOUT_MS = PRODUCTION_LIMITS.session.idleMs;
+export const ABSOLUTE_TIMEOUT_MS = PRODUCTION_LIMITS.session.absoluteMs;
 
 declare module "express-session" {
   interface SessionData {
@@ -23,7 +24,7 @@ declare global {
 
 /** Every page but login, static files, /orderers and /healthz goes through this. It also ends
  * sessions idle for 30 minutes or older than 8 hours (express-session has no absolute timeout). */
-export function requireLogin(clock: Clock) {
+export function requireLogin(clock: Clock, timeouts: Limits["session"] = PRODUCTION_LIMITS.session) {
   return function requireLogin(req: Request, res: Response, next: NextFunction): void {
     const now = clock.now().getTime();
     const session = req.session;
@@ -31,7 +32,7 @@ export function requireLogin(clock: Clock) {
       res.redirect(303, "/login");
       return;
     }
-    if (now - session.loginAt > ABSOLUTE_TIMEOUT_MS || now - (session.lastSeenAt ?? session.loginAt) > IDLE_TIMEOUT_MS) {
+    if (now - session.loginAt > timeouts.absoluteMs || now - (session.lastSeenAt ?? session.loginAt) > timeouts.idleMs) {
       session.destroy(() => res.redirect(303, "/login?expired=1"));
       return;
     }

@@ -8,16 +8,23 @@ export class BadFormError extends Error {
   }
 }
 
+/** Fields every form may carry besides its own: the CSRF token, already checked by then. */
+const ALWAYS_ALLOWED = new Set(["_csrf"]);
+
 /**
- * The named fields of a urlencoded form as plain strings. Repeated or bracketed fields (which the
- * parser turns into arrays), over-long values and control, bidi or zero-width characters are
- * refused with 400 before any lookup or argon2 work.
+ * The named fields of a urlencoded form as plain strings (a missing field reads as ""). A field
+ * the form does not have, a repeated or bracketed one (which the parser would turn into an array
+ * or an odd name), an over-long value and control, bidi or zero-width characters are refused
+ * with 400 before any lookup or argon2 work.
  */
 export function readForm<K extends string>(req: Request, limits: Record<K, number>): Record<K, string> {
   const body = (req.body ?? {}) as Record<string, unknown>;
+  for (const field of Object.keys(body)) {
+    if (!Object.hasOwn(limits, field) && !ALWAYS_ALLOWED.has(field)) throw new BadFormError(field);
+  }
   const form = {} as Record<K, string>;
   for (const [field, max] of Object.entries(limits) as [K, number][]) {
-    const value = body[field] ?? "";
+    const value = Object.hasOwn(body, field) ? body[field] : "";
     if (typeof value !== "string" || value.length > max || hasForbiddenCharacters(value)) throw new BadFormError(field);
     form[field] = value;
   }

@@ -23,33 +23,43 @@ export class SqliteSessionStore extends session.Store {
     this.purgeTimer.unref();
   }
 
-  private expiresAt(data: session.SessionData): number {
-    const expires = data.cookie?.expires;
-    return expires ? new Date(expires).getTime() : this.clock.now().getTime() + this.idleMs;
+  // From the injected clock, not from the cookie's expiry (which express-session computes from the
+  // system clock), so that the row's lifetime and the guards' idle timeout agree in tests too.
+  // The absolute timeout is the guards' business (requireLogin).
+  private expiresAt(): number {
+    return this.clock.now().getTime() + this.idleMs;
   }
 
   override get(sid: string, callback: Callback): void {
+    let raw: string | undefined;
     try {
-      const raw = this.sessions.get(sid, this.clock.now().getTime());
-      callback(null, raw === undefined ? null : (JSON.parse(raw) as session.SessionData));
+      raw = this.sessions.get(sid, this.clock.now().getTime());
+      // An expired row goes at once rather than at the next purge. Only correctly signed cookies
+      // reach the store, so a flood of made-up ids cannot turn this into writes.
+      if (raw === undefined) this.sessions.destroy(sid);
     } catch (error) {
-      callback(error);
+      return callback(error);
     }
+    callback(null, raw === undefined ? null : parseSession(raw));
   }
 
   override set(sid: string, data: session.SessionData, callback?: (err?: unknown) => void): void {
     try {
       const officerId = (data as { passport?: { user?: { id?: number } } }).passport?.user?.id ?? null;
-      this.sessions.set(sid, officerId, JSON.stringify(data), this.expiresAt(data));
+      this.sessions.set(sid, officerId, JSON.stringify(data), this.expiresAt());
       callback?.();
     } catch (error) {
       callback?.(error);
     }
   }
 
-  override touch(sid: string, data: session.SessionData, callback?: () => void): void {
-    this.sessions.touch(sid, this.expiresAt(data));
-    callback?.();
+  override touch(sid: string, _data: session.SessionData, callback?: (err?: unknown) => void): void {
+    try {
+      this.sessions.touch(sid, this.expiresAt());
+      callback?.();
+    } catch (error) {
+      callback?.(error);
+    }
   }
 
   override destroy(sid: string, callback?: (err?: unknown) => void): void {
@@ -63,5 +73,16 @@ export class SqliteSessionStore extends session.Store {
 
   close(): void {
     clearInterval(this.purgeTimer);
+  }
+}
+
+/** A row that does not hold a session object is treated as no session (a new one starts), never a 500. */
+function parseSession(raw: string): session.SessionData | null {
+  try {
+    const data = JSON.parse(raw) as unknown;
+    const cookie = (data as { cookie?: unknown } | null)?.cookie;
+    return data && typeof data === "object" && !Array.isArray(data) && cookie && typeof cookie === "object" ? (data as session.SessionData) : null;
+  } catch {
+    return null;
   }
 }

@@ -11,6 +11,7 @@ export function createSessionRepository(db: Db) {
   const destroy = db.prepare("DELETE FROM sessions WHERE sid = ?");
   const purge = db.prepare("DELETE FROM sessions WHERE expires_at <= ?");
   const destroyByOfficer = db.prepare("DELETE FROM sessions WHERE officer_id = ?");
+  const destroyOthers = db.prepare("DELETE FROM sessions WHERE officer_id = ? AND sid <> ?");
   const destroyAll = db.prepare("DELETE FROM sessions");
   const countByOfficer = db.prepare<[number, number], { n: number }>("SELECT count(*) AS n FROM sessions WHERE officer_id = ? AND expires_at > ?");
   return {
@@ -21,6 +22,8 @@ export function createSessionRepository(db: Db) {
     purgeExpired: (nowMs: number) => purge.run(nowMs).changes,
     /** Ends every session of one officer at once (disabling, password reset, admin revoke). */
     destroyByOfficer: (officerId: number) => destroyByOfficer.run(officerId).changes,
+    /** Ends every other session of the officer (after a password change), keeping `keepSid`. */
+    destroyByOfficerExcept: (officerId: number, keepSid: string) => destroyOthers.run(officerId, keepSid).changes,
     destroyAll: () => destroyAll.run().changes,
     countActiveByOfficer: (officerId: number, nowMs: number) => countByOfficer.get(officerId, nowMs)!.n,
   };

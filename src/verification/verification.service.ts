@@ -3,6 +3,9 @@ import type { Clock } from "../clock.js";
 import type { Db } from "../db/database.js";
 import { createGuaranteeRepository, type Guarantee } from "../guarantees/guarantee.repository.js";
 import type { Officer } from "../officers/officer.repository.js";
+import { Argon2BusyError } from "../security/argon2-limiter.js";
+import type { Escalation } from "../security/attempt-throttle.js";
+import { auditEscalations } from "../security/lockout.service.js";
 import type { Hasher } from "../security/hasher.js";
 import { createGrantRepository } from "./grant.repository.js";
 import type { VerificationThrottle } from "./throttle.js";
@@ -12,21 +15,23 @@ export type VerifyFailure = "unknown-number" | "wrong-key" | "other-orderer";
 export type VerifyResult =
   | { ok: true; guarantee: Guarantee }
   | { ok: false; reason: VerifyFailure }
-  | { ok: false; reason: "throttled"; retryAfterSeconds: number };
+  | { ok: false; reason: "throttled"; retryAfterSeconds: number; locked: boolean };
 
 export type VerifyRequest = { officer: Officer; contractNumber: string; authKey: string; clientAddress: string };
 
 /**
  * The one path every verification takes: throttle -> lookup -> exactly one argon2 verification
- * (the dummy hash for an unknown number) -> authorise the orderer -> audit and grant in one
- * transaction, committed before the certificate is shown. Inputs are already normalised.
+ * (the dummy hash for an unknown number) -> authorise the orderer -> audit, grant and throttle
+ * counters in one transaction, committed before the certificate is shown. Inputs are already
+ * normalised. A throttled attempt costs no argon2 work and writes nothing (the route logs it):
+ * a flood of refused attempts must not become a flood of audit rows.
  */
 export function createVerificationService(deps: { db: Db; clock: Clock; hasher: Hasher; audit: AuditService; throttle: VerificationThrottle }) {
   const { db, clock, hasher, audit, throttle } = deps;
   const guarantees = createGuaranteeRepository(db);
   const grants = createGrantRepository(db);
 
-  const recordOutcome = db.transaction((request: VerifyRequest, guarantee: Guarantee | undefined, reason: VerifyFailure | "ok") => {
+  const recordOutcome = db.transaction((request: VerifyRequest, guarantee: Guarantee | undefined, reason: VerifyFailure | "ok", settle: (success: boolean) => Escalation[]) => {
     const at = clock.now().toISOString();
     if (guarantee && reason === "ok") {
       const current = guarantees.currentVersion(guarantee.id)!;
@@ -37,25 +42,30 @@ export function createVerificationService(deps: { db: Db; clock: Clock; hasher: 
       outcome: reason, actorKind: "officer", actor: request.officer.login, officerId: request.officer.id,
       ordererCode: request.officer.ordererCode, clientAddress: request.clientAddress, contractNumber: request.contractNumber,
     });
+    // A right key presented by another orderer is still a failure for the throttle: it grants nothing.
+    auditEscalations(audit, settle(reason === "ok"), {
+      actor: request.officer.login, officerId: request.officer.id, ordererCode: request.officer.ordererCode, clientAddress: request.clientAddress,
+    });
   });
 
   return {
     async verify(request: VerifyRequest): Promise<VerifyResult> {
       const reservation = throttle.reserve({ officerId: request.officer.id, contractNumber: request.contractNumber, clientAddress: request.clientAddress });
       if (!reservation.allowed) {
-        audit.record({
-          event: "key_verify_throttled", outcome: "throttled", actorKind: "officer", actor: request.officer.login, officerId: request.officer.id,
-          ordererCode: request.officer.ordererCode, clientAddress: request.clientAddress, contractNumber: request.contractNumber,
-        });
-        return { ok: false, reason: "throttled", retryAfterSeconds: reservation.retryAfterSeconds };
+        return { ok: false, reason: "throttled", retryAfterSeconds: reservation.retryAfterSeconds, locked: reservation.locked };
       }
       const guarantee = guarantees.findByContractNumber(request.contractNumber);
-      const keyMatches = guarantee ? await hasher.verify(guarantee.authKeyHash, request.authKey) : await hasher.verifyDummy(request.authKey);
+      let keyMatches: boolean;
+      try {
+        keyMatches = guarantee ? await hasher.verify(guarantee.authKeyHash, request.authKey) : await hasher.verifyDummy(request.authKey);
+      } catch (error) {
+        // Too busy to verify (503): the attempt was never made, so it counts against nobody.
+        if (error instanceof Argon2BusyError) reservation.release();
+        throw error;
+      }
       const reason: VerifyFailure | "ok" =
         !guarantee ? "unknown-number" : !keyMatches ? "wrong-key" : guarantee.ordererId !== request.officer.ordererId ? "other-orderer" : "ok";
-      recordOutcome.immediate(request, guarantee, reason);
-      // A right key presented by another orderer is still a failure for the throttle: it grants nothing.
-      reservation.settle(reason === "ok");
+      recordOutcome.immediate(request, guarantee, reason, reservation.settle);
       return reason === "ok" ? { ok: true, guarantee: guarantee! } : { ok: false, reason };
     },
   };

@@ -1,21 +1,20 @@
 import request from "supertest";
 import { createApp, type KakuninApp } from "../../src/app.js";
-import { loadConfig, type Config } from "../../src/config.js";
+import { loadConfig, type Config, type LimitOverrides } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
-import { createSqliteThrottle, VERIFICATION_POLICY, type ThrottlePolicy } from "../../src/verification/sqlite-throttle.js";
 import { buildWorld, type World } from "./world.js";
 
 export type WebWorld = World & { app: KakuninApp; config: Config; logs: string[] };
 
-/** A fresh database and an app over it, with a captured JSON log. */
-export async function buildTestApp(options: { env?: NodeJS.ProcessEnv; policy?: ThrottlePolicy } = {}): Promise<WebWorld> {
+/** A fresh database and an app over it, with a captured JSON log. The production limits apply
+ * unless `limits` raises (or lowers) some of them. */
+export async function buildTestApp(options: { env?: NodeJS.ProcessEnv; limits?: LimitOverrides } = {}): Promise<WebWorld> {
   const world = await buildWorld();
-  const config = loadConfig({ NODE_ENV: "test", ...options.env });
+  const config = loadConfig({ NODE_ENV: "test", ...options.env }, { limits: options.limits });
   const logs: string[] = [];
   const logger = createLogger({ level: "info", destination: { write: (line: string) => void logs.push(line) } });
   const app = createApp({
     config, db: world.db, services: world.services, hasher: world.hasher, clock: world.clock, logger,
-    throttle: createSqliteThrottle(world.db, world.clock, options.policy ?? VERIFICATION_POLICY),
   });
   const close = world.close;
   return { ...world, app, config, logs, close: () => { app.close(); close(); } };

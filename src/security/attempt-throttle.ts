@@ -1,0 +1,177 @@
+import type { Clock } from "../clock.js";
+import type { ScopePolicy } from "../config.js";
+import type { Db } from "../db/database.js";
+
+/** What a counter is keyed on: always what was submitted, so real and unknown identifiers behave alike. */
+export type ThrottleScope = "login" | "officer" | "contract" | "address";
+
+export type ThrottleKey = { scope: ThrottleScope; key: string; policy: ScopePolicy };
+
+/** A counter crossing a threshold: the first delay, a block, or a lock (all audited by the callers). */
+export type Escalation = { scope: ThrottleScope; key: string; kind: "delay" | "block" | "lock"; failures: number; untilMs: number | null };
+
+export type Attempt =
+  | {
+      allowed: true;
+      /** The secret matched: a consecutive count starts again; a window gets its attempt back. */
+      succeeded(): void;
+      /** The attempt failed; returns the thresholds it crossed. Runs inside the caller's transaction if one is open. */
+      failed(): Escalation[];
+      /** The attempt never happened (argon2 was too busy to run it): the reservation is undone. */
+      release(): void;
+    }
+  | { allowed: false; retryAfterSeconds: number; locked: boolean };
+
+type Counter = { failures: number; window_start: number; blocked_until: number; locked: number };
+
+const EMPTY = (now: number): Counter => ({ failures: 0, window_start: now, blocked_until: 0, locked: 0 });
+
+export function createThrottleCounters(db: Db) {
+  const get = db.prepare<[string, string], Counter>(
+    "SELECT failures, window_start, blocked_until, locked FROM throttle_counters WHERE scope = ? AND key = ?",
+  );
+  const put = db.prepare(`
+    INSERT INTO throttle_counters (scope, key, failures, window_start, blocked_until, locked)
+    VALUES (@scope, @key, @failures, @window_start, @blocked_until, @locked)
+    ON CONFLICT (scope, key) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start,
+      blocked_until = excluded.blocked_until, locked = excluded.locked`);
+  const remove = db.prepare("DELETE FROM throttle_counters WHERE scope = ? AND key = ?");
+  const locked = db.prepare<[string], { key: string; failures: number }>(
+    "SELECT key, failures FROM throttle_counters WHERE scope = ? AND locked = 1 ORDER BY key",
+  );
+  return {
+    get: (scope: ThrottleScope, key: string, now: number): Counter => get.get(scope, key) ?? EMPTY(now),
+    put: (scope: ThrottleScope, key: string, c: Counter) => void put.run({ scope, key, ...c }),
+    /** Forgets a key's failures, delay and lock (admin unlock). True if there was anything to forget. */
+    clear: (scope: ThrottleScope, key: string) => remove.run(scope, key).changes === 1,
+    read: (scope: ThrottleScope, key: string) => get.get(scope, key),
+    listLocked: (scope: ThrottleScope) => locked.all(scope),
+  };
+}
+
+export type ThrottleCounters = ReturnType<typeof createThrottleCounters>;
+
+/** A window that has run out starts again, but a block earned in it lasts its full length. */
+function rolled(policy: ScopePolicy, c: Counter, now: number): Counter {
+  if (policy.kind === "window" && now - c.window_start >= policy.windowMs) return { ...c, failures: 0, window_start: now };
+  return c;
+}
+
+/** Milliseconds until an attempt may go ahead: 0 now, Infinity while locked. */
+function waitMs(c: Counter, now: number): number {
+  if (c.locked) return Infinity;
+  return c.blocked_until > now ? c.blocked_until - now : 0;
+}
+
+/** The delay, block or lock that `c.failures` failures earn, as of now. */
+function penalised(policy: ScopePolicy, c: Counter, now: number): Counter {
+  if (policy.kind === "window") {
+    return c.failures >= policy.limit ? { ...c, blocked_until: Math.max(c.blocked_until, now + policy.blockMs) } : c;
+  }
+  if (c.failures >= policy.lockAt) return { ...c, locked: 1 };
+  if (c.failures >= policy.delayFrom) {
+    const delay = Math.min(policy.maxDelayMs, policy.firstDelayMs * 2 ** Math.min(30, c.failures - policy.delayFrom));
+    return { ...c, blocked_until: Math.max(c.blocked_until, now + delay) };
+  }
+  return c;
+}
+
+function escalation(key: ThrottleKey, failures: number, c: Counter): Escalation | undefined {
+  const p = key.policy;
+  if (p.kind === "window") {
+    return failures === p.limit ? { scope: key.scope, key: key.key, kind: "block", failures, untilMs: c.blocked_until } : undefined;
+  }
+  if (failures === p.lockAt) return { scope: key.scope, key: key.key, kind: "lock", failures, untilMs: null };
+  if (failures === p.delayFrom) return { scope: key.scope, key: key.key, kind: "delay", failures, untilMs: c.blocked_until };
+  return undefined;
+}
+
+/**
+ * Failure counters in SQLite (they survive a restart). An attempt is reserved in one immediate
+ * transaction *before* any argon2 work, and reserved pessimistically: it is counted as a failure
+ * and earns its delay or block at once, so that 50 parallel tries against a limit of 5 see the
+ * limit after the fifth reservation, not after the fifth argon2 verification has finished.
+ * A refused attempt writes nothing.
+ */
+export function createAttemptThrottle(db: Db, clock: Clock) {
+  const counters = createThrottleCounters(db);
+  // Inside the caller's transaction (audit + settle commit together) or on its own.
+  const run = <A extends unknown[], R>(tx: { (...a: A): R; immediate(...a: A): R }, ...args: A): R =>
+    db.inTransaction ? tx(...args) : tx.immediate(...args);
+
+  const reserve = db.transaction((keys: ThrottleKey[]): { wait: number; reserved: number[] } => {
+    const now = clock.now().getTime();
+    const states = keys.map((k) => ({ k, c: rolled(k.policy, counters.get(k.scope, k.key, now), now) }));
+    const wait = Math.max(0, ...states.map((s) => waitMs(s.c, now)));
+    if (wait > 0) return { wait, reserved: [] };
+    const reserved: number[] = [];
+    for (const { k, c } of states) {
+      const next = penalised(k.policy, { ...c, failures: c.failures + 1 }, now);
+      counters.put(k.scope, k.key, next);
+      reserved.push(next.failures);
+    }
+    return { wait: 0, reserved };
+  });
+
+  const succeed = db.transaction((keys: ThrottleKey[]) => {
+    const now = clock.now().getTime();
+    for (const k of keys) {
+      const c = counters.get(k.scope, k.key, now);
+      if (k.policy.kind === "consecutive") counters.put(k.scope, k.key, { ...c, failures: 0, blocked_until: 0, locked: 0 });
+      else counters.put(k.scope, k.key, unreserved(k.policy, c));
+    }
+  });
+
+  const release = db.transaction((keys: ThrottleKey[]) => {
+    const now = clock.now().getTime();
+    for (const k of keys) counters.put(k.scope, k.key, unreserved(k.policy, counters.get(k.scope, k.key, now)));
+  });
+
+  // The failure was counted and penalised at reservation; what is left is to say which thresholds it crossed.
+  const fail = db.transaction((keys: ThrottleKey[], reserved: number[]): Escalation[] => {
+    const now = clock.now().getTime();
+    const crossed: Escalation[] = [];
+    keys.forEach((k, i) => {
+      const e = escalation(k, reserved[i]!, counters.get(k.scope, k.key, now));
+      if (e) crossed.push(e);
+    });
+    return crossed;
+  });
+
+  return {
+    counters,
+    reserve(keys: ThrottleKey[]): Attempt {
+      const { wait, reserved } = reserve.immediate(keys);
+      if (wait > 0) {
+        const locked = !Number.isFinite(wait);
+        return { allowed: false, locked, retryAfterSeconds: locked ? 3600 : Math.max(1, Math.ceil(wait / 1000)) };
+      }
+      let settled = false;
+      const once = <R>(f: () => R): R => {
+        if (settled) throw new Error("attempt already settled");
+        settled = true;
+        return f();
+      };
+      return {
+        allowed: true,
+        succeeded: () => once(() => run(succeed, keys)),
+        failed: () => once(() => run(fail, keys, reserved)),
+        release: () => once(() => run(release, keys)),
+      };
+    },
+  };
+}
+
+/** Gives back one reserved failure, and the block or lock that only it had earned. */
+function unreserved(policy: ScopePolicy, c: Counter): Counter {
+  const failures = Math.max(0, c.failures - 1);
+  if (policy.kind === "window") return { ...c, failures, blocked_until: failures < policy.limit ? 0 : c.blocked_until };
+  return {
+    ...c,
+    failures,
+    blocked_until: failures < policy.delayFrom ? 0 : c.blocked_until,
+    locked: failures < policy.lockAt ? 0 : c.locked,
+  };
+}
+
+export type AttemptThrottle = ReturnType<typeof createAttemptThrottle>;

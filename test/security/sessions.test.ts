@@ -1,0 +1,133 @@
+import { expect } from "chai";
+import request from "supertest";
+import { createApp } from "../../src/app.js";
+import { createLogger } from "../../src/logger.js";
+import { createHasher } from "../../src/security/hasher.js";
+import { createServices } from "../../src/services.js";
+import { givenOfficer } from "../support/given.js";
+import { buildTestApp, csrfTokenOf, type WebWorld } from "../support/web.js";
+import { countCalls } from "../support/world.js";
+import { count, HOUR, loginForm, MINUTE, officerSession, postLogin } from "./helpers.js";
+
+/** m, t and p of a PHC string, whatever their order. */
+const paramsOf = (phc: string) => Object.fromEntries(phc.split("$")[3]!.split(",").map((kv) => kv.split("=")));
+
+describe("security: sessions and passwords", () => {
+  let world: WebWorld;
+  beforeEach(async () => { world = await buildTestApp(); });
+  afterEach(() => world.close());
+
+  const sessionRows = () => count(world, "SELECT count(*) AS n FROM sessions WHERE officer_id IS NOT NULL");
+
+  it("when a session has been idle for 30 minutes, then it ends on the server and the officer is sent to log in again", async () => {
+    const { login, password } = await givenOfficer(world);
+    const { agent } = await officerSession(world.app, login, password);
+    world.clock.advance(29 * MINUTE);
+    expect((await agent.get("/verify")).status).to.equal(200);
+    world.clock.advance(29 * MINUTE);
+    expect((await agent.get("/verify")).status, "29 minutes after the last request").to.equal(200);
+    world.clock.advance(30 * MINUTE + 1000);
+    const res = await agent.get("/verify");
+    expect(res.status).to.equal(303);
+    expect(res.headers.location).to.match(/^\/login/); // "?expired=1" while the guard still finds the row
+    expect(sessionRows()).to.equal(0);
+  });
+
+  it("when an officer stays active past 8 hours after login, then the session ends anyway (absolute timeout)", async () => {
+    const { login, password } = await givenOfficer(world);
+    const { agent } = await officerSession(world.app, login, password);
+    for (let elapsed = 0; elapsed < 8 * HOUR - 20 * MINUTE; elapsed += 20 * MINUTE) {
+      world.clock.advance(20 * MINUTE);
+      expect((await agent.get("/verify")).status, `after ${elapsed / MINUTE + 20} minutes`).to.equal(200);
+    }
+    world.clock.advance(20 * MINUTE + 1000);
+    const res = await agent.get("/verify");
+    expect(res.headers.location).to.equal("/login?expired=1");
+    expect(sessionRows()).to.equal(0);
+  });
+
+  it("when /logout is requested with GET or HEAD, then nothing changes: state changes only by POST with a token", async () => {
+    const { login, password } = await givenOfficer(world);
+    const { agent } = await officerSession(world.app, login, password);
+    expect((await agent.get("/logout")).status).to.be.oneOf([303, 404]);
+    expect((await agent.head("/logout")).status).to.be.oneOf([303, 404]);
+    expect((await agent.post("/logout").type("form").send({})).status).to.equal(403);
+    expect((await agent.get("/verify")).status).to.equal(200);
+    expect(sessionRows()).to.equal(1);
+  });
+
+  it("when an officer is disabled, then every session of theirs ends at once, on the server too", async () => {
+    const { login, password } = await givenOfficer(world);
+    const first = await officerSession(world.app, login, password);
+    const second = await officerSession(world.app, login, password);
+    expect(sessionRows()).to.equal(2);
+    world.services.officers.setActive(login, false, "admin");
+    expect(sessionRows()).to.equal(0);
+    for (const { agent } of [first, second]) expect((await agent.get("/verify")).headers.location).to.equal("/login");
+  });
+
+  it("when an admin revokes an officer's sessions, then they end and the revocation is audited", async () => {
+    const { login, password } = await givenOfficer(world);
+    const { agent } = await officerSession(world.app, login, password);
+    const revoked = world.services.officers.revokeSessions(login, "admin-sato");
+    expect(revoked).to.deep.equal({ ok: true, value: 1 });
+    expect((await agent.get("/verify")).headers.location).to.equal("/login");
+    expect(count(world, "SELECT count(*) AS n FROM audit_events WHERE event = 'officer_sessions_revoke' AND actor = 'admin-sato'")).to.equal(1);
+  });
+
+  it("when an officer changes their password, then their other sessions end and the current one goes on", async () => {
+    const { login, password } = await givenOfficer(world);
+    const other = await officerSession(world.app, login, password);
+    const current = await officerSession(world.app, login, password);
+    const page = await current.agent.get("/password");
+    const next = "a quiet harbour in shimokita at dawn";
+    const res = await current.agent.post("/password").type("form")
+      .send({ _csrf: csrfTokenOf(page.text), currentPassword: password, newPassword: next, confirmPassword: next });
+    expect(res.status).to.equal(303);
+    expect((await current.agent.get("/verify")).status).to.equal(200);
+    expect((await other.agent.get("/verify")).headers.location).to.equal("/login");
+    expect(sessionRows()).to.equal(1);
+    const { agent, token } = await loginForm(world.app);
+    expect((await postLogin(agent, token, login, next)).status).to.equal(303);
+  });
+
+  it("when an officer logs in under older argon2 parameters, then the stored hash is upgraded to the live ones, once", async () => {
+    const { login, password } = await givenOfficer(world); // hashed with the suite's m=1024, t=1
+    const before = world.services.officers.findByLogin(login)!.passwordHash;
+    expect(paramsOf(before)).to.deep.equal({ m: "1024", t: "1", p: "1" });
+    const stronger = countCalls(await createHasher({ memoryCost: 2048, timeCost: 2, parallelism: 1 }));
+    const services = createServices(world.db, world.clock, stronger);
+    const app = createApp({ config: world.config, db: world.db, services, hasher: stronger, clock: world.clock, logger: createLogger({ level: "silent" }) });
+    try {
+      const first = await loginForm(app);
+      expect((await postLogin(first.agent, first.token, login, password)).status).to.equal(303);
+      const after = world.services.officers.findByLogin(login)!.passwordHash;
+      expect(paramsOf(after)).to.deep.equal({ m: "2048", t: "2", p: "1" });
+      expect(stronger.counts).to.deep.equal({ hash: 1, verify: 1 });
+      const second = await loginForm(app);
+      expect((await postLogin(second.agent, second.token, login, password)).status).to.equal(303);
+      expect(world.services.officers.findByLogin(login)!.passwordHash).to.equal(after);
+      expect(stronger.counts).to.deep.equal({ hash: 1, verify: 2 });
+    } finally {
+      app.close();
+    }
+  });
+
+  it("when the login cookie is issued, then it is HttpOnly, SameSite=Strict, Path=/ and not the framework's default name", async () => {
+    const { login, password } = await givenOfficer(world);
+    const { agent, token } = await loginForm(world.app);
+    const res = await postLogin(agent, token, login, password);
+    const cookie = (res.headers["set-cookie"] as unknown as string[])[0]!;
+    expect(cookie).to.match(/^kakunin=/);
+    expect(cookie).to.contain("HttpOnly").and.to.contain("SameSite=Strict").and.to.contain("Path=/");
+    expect(cookie).not.to.match(/Domain=/i);
+    const secure = await buildTestApp({ env: { COOKIE_SECURE: "true", TRUST_PROXY: "loopback" } });
+    try {
+      await givenOfficer(secure, { login, password });
+      const page = await request(secure.app).get("/login").set("X-Forwarded-Proto", "https");
+      expect((page.headers["set-cookie"] as unknown as string[])[0]).to.match(/^__Host-kakunin=.*; Path=\/; .*HttpOnly; Secure; SameSite=Strict/);
+    } finally {
+      secure.close();
+    }
+  });
+});
