@@ -11,6 +11,8 @@ import { scratchDir, serverCommand, startKakunin } from "./lib/servers.js";
 /** Failures one benchmark officer may collect: production allows 10 per officer per 15 minutes
  * (and 100 per address per day; each officer has its own address), so the bench stays below. */
 const FAILURES_PER_OFFICER = 6;
+/** …and production allows 100 failures per client address per day: officers share addresses up to this. */
+const FAILURES_PER_ADDRESS = 60;
 
 /** A wrong key that still has the key's shape: one symbol changed. */
 export function wrongKey(key: string): string {
@@ -75,6 +77,7 @@ export function runVerify(options: BenchOptions): Promise<BenchResult> {
     const failShare = options.wrongShare + options.unknownShare;
     const expectedFailures = (await generousVerifyRate()) * levels.length * (options.durationS + options.warmupS + rounds(options)) * failShare;
     const officerCount = Math.max(4, Math.ceil(expectedFailures / FAILURES_PER_OFFICER));
+    const addressCount = Math.min(officerCount, Math.max(4, Math.ceil(expectedFailures / FAILURES_PER_ADDRESS)));
     const guaranteeCount = options.smoke ? 4 : 100;
 
     const scratch = scratchDir("verify");
@@ -85,7 +88,7 @@ export function runVerify(options: BenchOptions): Promise<BenchResult> {
       let peakRssMb: number | null = null;
       let measured;
       try {
-        const sessions = await loginOfficers(server.url, seeded.officers, 2 * cores);
+        const sessions = await loginOfficers(server.url, seeded.officers, 2 * cores, addressCount);
         const pattern = attemptPattern(options.wrongShare, options.unknownShare);
         let seq = 0;
         let failSeq = 0;
@@ -132,12 +135,12 @@ export function runVerify(options: BenchOptions): Promise<BenchResult> {
       result.notes.push(
         `bound: raw argon2id m=19456,t=2,p=1, ${2 * cores} in flight in a process of its own (UV_THREADPOOL_SIZE=${cores}), measured in ${rounds(options)} slice(s) ` +
         `alternating with each level's; one verification alone ${round(measured.singleMs, 1)} ms`,
-        `${officerCount} officers (own loopback address each), ${guaranteeCount} certificates; attempts: ${Math.round((1 - failShare) * 100)} % right key, ` +
+        `${officerCount} officers over ${addressCount} loopback addresses, ${guaranteeCount} certificates; attempts: ${Math.round((1 - failShare) * 100)} % right key, ` +
         `${Math.round(options.wrongShare * 100)} % wrong key, ${Math.round(options.unknownShare * 100)} % unknown number; production throttles, at most ${result.details.maxFailuresPerOfficer} failures per officer`,
         commitNote("verification", judgedCommits(measured.levels), commitMs),
         "argon2 CPU ms: CPU per raw verification in the bound; server and loadgen CPU ms/op: the same for one HTTP operation, of which the server's main thread (event loop) so much; CPU ratio: argon2 CPU ÷ (server + loadgen CPU), the ratio a quiet machine would reach if CPU were the only limit",
       );
-      result.details = { ...result.details, commitMs, singleMs: measured.singleMs, officerCount, guaranteeCount, peakRssMb, boundSlices: measured.boundSlices, levels: measured.levels.map(({ ...l }) => l) };
+      result.details = { ...result.details, commitMs, singleMs: measured.singleMs, officerCount, addressCount, guaranteeCount, peakRssMb, boundSlices: measured.boundSlices, levels: measured.levels.map(({ ...l }) => l) };
     } finally {
       scratch.remove();
     }

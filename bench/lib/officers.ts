@@ -1,15 +1,19 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { loopbackAddress, Session } from "./http-client.js";
 
-/** Logs every officer in (each from its own loopback address) and reads its /verify form token. */
-export async function loginOfficers(url: URL, officers: { login: string; password: string }[], concurrency = 4): Promise<Session[]> {
+/**
+ * Logs every officer in and reads its /verify form token. Officer i connects from loopback address
+ * i % `addresses` (all of them apart by default), so that per-address throttles see several
+ * offices; fewer addresses than officers keep the number of open connections down.
+ */
+export async function loginOfficers(url: URL, officers: { login: string; password: string }[], concurrency = 4, addresses = officers.length): Promise<Session[]> {
   const sessions: Session[] = new Array(officers.length);
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(concurrency, officers.length) }, async () => {
     while (next < officers.length) {
       const index = next++;
       const officer = officers[index]!;
-      const session = new Session(url, loopbackAddress(index));
+      const session = new Session(url, loopbackAddress(index % addresses));
       const reply = await session.login(officer.login, officer.password);
       if (reply.status !== 303 || reply.location !== "/verify") throw new Error(`login of ${officer.login} answered ${reply.status} ${reply.location ?? ""}`);
       await session.fetchCsrf("/verify");
