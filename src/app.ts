@@ -107,7 +107,8 @@ export function createApp(deps: AppDeps): KakuninApp {
     cookie: { httpOnly: true, sameSite: "strict", secure: config.cookieSecure, path: "/", maxAge: limits.session.idleMs },
   }));
 
-  const passport = createPassport({ officers: services.officers });
+  const login = createLoginService({ db, clock, officers: services.officers, hasher, audit: services.audit, limits });
+  const passport = createPassport({ officers: services.officers, login });
   app.use(passport.initialize());
   app.use(passport.session());
 
@@ -121,7 +122,6 @@ export function createApp(deps: AppDeps): KakuninApp {
 
   app.use(createOrdererRoutes({ orderers: services.orderers }));
   app.get("/", (req, res) => res.redirect(303, req.user ? "/verify" : "/login"));
-  const login = createLoginService({ db, clock, officers: services.officers, hasher, audit: services.audit, limits });
   app.use(exposeCsrfToken, createAuthRoutes({ passport, clock, login, limits, logger }));
 
   const verification = createVerificationService({ db, clock, hasher, audit: services.audit, throttle: createSqliteThrottle(db, clock, limits) });

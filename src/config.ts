@@ -8,7 +8,7 @@ export type Config = Readonly<{
   host: string;
   databasePath: string;
   sessionSecret: string;
-  trustProxy: string | false;
+  trustProxy: string | number | boolean;
   cookieSecure: boolean;
   argon2: Argon2Params;
   limits: Limits;
@@ -104,7 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: { limits?: LimitOv
   const cookieSecure = parseBoolean(env.COOKIE_SECURE, production);
   if (cookieSecure === undefined) problems.push(`COOKIE_SECURE must be true or false (got "${env.COOKIE_SECURE}")`);
 
-  const trustProxy = env.TRUST_PROXY && env.TRUST_PROXY !== "false" ? env.TRUST_PROXY : false;
+  const trustProxy = parseTrustProxy(env.TRUST_PROXY);
 
   const argon2 = {
     memoryCost: parseInteger(env.ARGON2_MEMORY_KIB ?? String(OWASP_ARGON2.memoryCost)),
@@ -166,4 +166,13 @@ function parseBoolean(raw: string | undefined, fallback: boolean): boolean | und
   if (raw === "true" || raw === "1") return true;
   if (raw === "false" || raw === "0") return false;
   return undefined;
+}
+
+/** Express reads a string as addresses, so "1" would mean the address 0.0.0.1: hop counts become
+ * numbers, "true"/"false" booleans, anything else (loopback, CIDRs, lists) stays as written. */
+function parseTrustProxy(raw: string | undefined): string | number | boolean {
+  if (raw === undefined || raw === "" || raw === "false") return false;
+  if (raw === "true") return true;
+  if (/^\d{1,2}$/.test(raw)) return Number(raw);
+  return raw;
 }

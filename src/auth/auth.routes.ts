@@ -6,7 +6,7 @@ import { readForm } from "../http/forms.js";
 import type { Logger } from "../logger.js";
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "../officers/password-policy.js";
 import { noStore, requireLogin } from "./guards.js";
-import type { LoginService, Throttled } from "./login.service.js";
+import type { LoginResult, LoginService, Throttled } from "./login.service.js";
 import type { createPassport } from "./passport.js";
 
 const LOGIN_FAILED = "ログインIDまたはパスワードが正しくありません。";
@@ -42,24 +42,36 @@ export function createAuthRoutes({ passport, clock, login, limits, logger }: Dep
    * the one message and 401 for every failure (unknown, wrong, disabled), or 429 with
    * Retry-After while the submitted username or the client address is throttled.
    */
-  router.post("/login", noStore, async (req: Request, res: Response, next: NextFunction) => {
+  router.post("/login", noStore, (req: Request, res: Response, next: NextFunction) => {
     const form = readForm(req, LOGIN_FIELDS);
-    const result = await login.authenticate({ username: form.username, password: form.password, clientAddress: req.ip ?? "unknown" });
-    if (!result.ok && result.reason === "throttled") {
-      logger.warn({ evt: "authn_login_throttled", requestId: res.locals.requestId, locked: result.locked }, "login throttled");
-      res.set("Retry-After", String(result.retryAfterSeconds));
-      return res.status(429).render("auth/login", { title: "ログイン", error: loginThrottledMessage(result, clock.now()), username: form.username });
+    const answer = (result: LoginResult) => {
+      if (!result.ok && result.reason === "throttled") {
+        logger.warn({ evt: "authn_login_throttled", requestId: res.locals.requestId, locked: result.locked }, "login throttled");
+        res.set("Retry-After", String(result.retryAfterSeconds));
+        return res.status(429).render("auth/login", { title: "ログイン", error: loginThrottledMessage(result, clock.now()), username: form.username });
+      }
+      if (!result.ok) return res.status(401).render("auth/login", { title: "ログイン", error: LOGIN_FAILED, username: form.username });
+      const officer = result.officer;
+      // passport regenerates the session here, so the pre-login id and CSRF token are dropped.
+      req.logIn(officer, (loginError) => {
+        if (loginError) return next(loginError);
+        const now = clock.now().getTime();
+        req.session.loginAt = now;
+        req.session.lastSeenAt = now;
+        res.redirect(303, officer.mustChangePassword ? "/password" : "/verify");
+      });
+    };
+    // passport-local answers an empty field before its verify function runs (and would then read
+    // the query string). An empty field goes straight to the login service instead, so that it
+    // costs the same argon2 verification and gets the same answer as any other failure.
+    if (form.username === "" || form.password === "") {
+      login.authenticate({ username: form.username, password: form.password, clientAddress: req.ip ?? "unknown" }).then(answer, next);
+      return;
     }
-    if (!result.ok) return res.status(401).render("auth/login", { title: "ログイン", error: LOGIN_FAILED, username: form.username });
-    const officer = result.officer;
-    // passport regenerates the session here, so the pre-login id and CSRF token are dropped.
-    req.logIn(officer, (loginError) => {
-      if (loginError) return next(loginError);
-      const now = clock.now().getTime();
-      req.session.loginAt = now;
-      req.session.lastSeenAt = now;
-      res.redirect(303, officer.mustChangePassword ? "/password" : "/verify");
-    });
+    passport.authenticate("local", { session: false }, (error: unknown, _officer: unknown, result: LoginResult) => {
+      if (error) return next(error);
+      answer(result);
+    })(req, res, next);
   });
 
   /** POST /logout: ends the session on the server and tells the browser to forget the site's data. */

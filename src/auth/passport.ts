@@ -1,19 +1,28 @@
 import { Passport } from "passport";
+import { Strategy as LocalStrategy } from "passport-local";
 import type { OfficerService } from "../officers/officer.service.js";
+import type { LoginResult, LoginService } from "./login.service.js";
 
 /**
- * Passport for officer sessions, built per app (never the global passport instance). It keeps
- * the session side: req.logIn (which regenerates the session, so the pre-login id and CSRF
- * token are dropped), req.logOut, and re-reading the officer on every request.
+ * Passport for officer sessions, built per app (never the global passport instance): the
+ * passport-local strategy, req.logIn (which regenerates the session, so the pre-login id and
+ * CSRF token are dropped), req.logOut, and re-reading the officer on every request.
  *
- * The password check itself is createLoginService().authenticate, called by POST /login, and
- * not a passport-local strategy: passport-local falls back to the query string when a body field
- * is empty (credentials in URLs and logs) and answers an empty field before the verify function
- * runs (no argon2 work, so a faster, different failure). The login service has neither flaw and
- * reserves the throttle before its one argon2 verification.
+ * The strategy's verify function is the login service, which reserves the throttle before its one
+ * argon2 verification; its whole result travels as passport's `info` so the route can tell a
+ * throttled attempt (429) from a failure (401).
  */
-export function createPassport(deps: { officers: OfficerService }) {
+export function createPassport(deps: { officers: OfficerService; login: LoginService }) {
   const passport = new Passport();
+
+  passport.use(
+    new LocalStrategy({ usernameField: "username", passwordField: "password", passReqToCallback: true }, (req, username, password, done) => {
+      deps.login.authenticate({ username, password, clientAddress: req.ip ?? "unknown" }).then(
+        (result: LoginResult) => done(null, result.ok ? result.officer : false, result as unknown as { message: string }),
+        done,
+      );
+    }),
+  );
 
   // Only the id goes into the session; the officer is re-read on every request so that disabling
   // an account or resetting its password takes effect at once.

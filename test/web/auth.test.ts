@@ -34,6 +34,16 @@ describe("logging in and out", () => {
     expect(bodies[0]).to.equal(bodies[1]);
   });
 
+  it("when the credentials come in the query string with empty form fields, then they are ignored and the login fails", async () => {
+    const { login, password } = await givenOfficer(world);
+    const agent = request.agent(world.app);
+    const page = await agent.get("/login");
+    const res = await agent.post(`/login?username=${login}&password=${encodeURIComponent(password)}`).type("form")
+      .send({ _csrf: csrfTokenOf(page.text), username: "", password: "" });
+    expect(res.status).to.equal(401);
+    expect((await agent.get("/verify")).headers.location).to.equal("/login");
+  });
+
   it("when an officer logs in, then the pre-login session cookie no longer opens anything", async () => {
     const { login, password } = await givenOfficer(world);
     const page = await request(world.app).get("/login");
