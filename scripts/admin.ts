@@ -11,6 +11,7 @@ import { ConfigError } from "../src/config.js";
 import { createContext, type CliDeps } from "./admin/context.js";
 import { addDatabaseCommands } from "./admin/database.commands.js";
 import { addGuaranteeCommands } from "./admin/guarantee.commands.js";
+import { addLockoutCommands } from "./admin/lockout.commands.js";
 import { addRegistryCommands } from "./admin/registry.commands.js";
 import { addSystemCommands } from "./admin/system.commands.js";
 
@@ -45,6 +46,7 @@ function buildProgram(ctx: ReturnType<typeof createContext>, setStatus: (status:
   // Actions return their exit status; commander only sees them finish.
   const run = (fn: (...args: any[]) => Promise<number>) => async (...args: any[]) => setStatus(await fn(...args));
   addRegistryCommands(program, ctx, run);
+  addLockoutCommands(program, ctx, run);
   addGuaranteeCommands(program, ctx, run);
   addSystemCommands(program, ctx, run);
   addDatabaseCommands(program, ctx, run);

@@ -7,6 +7,7 @@ import { createIssuerService } from "./issuers/issuer.service.js";
 import { createOfficerService } from "./officers/officer.service.js";
 import { createOrdererService } from "./orderers/orderer.service.js";
 import type { Hasher } from "./security/hasher.js";
+import { createLockoutService } from "./security/lockout.service.js";
 
 /** The domain services over one database; the web app and the admin CLI both use these. */
 export function createServices(db: Db, clock: Clock, hasher: Hasher) {
@@ -18,6 +19,7 @@ export function createServices(db: Db, clock: Clock, hasher: Hasher) {
     officers: createOfficerService(db, clock, hasher, audit),
     issuance: createIssuanceService(db, clock, hasher, audit),
     guarantees: createGuaranteeService(db, clock, hasher, audit),
+    lockouts: createLockoutService(db, clock, audit),
   };
 }
 

@@ -1,0 +1,35 @@
+import { expect } from "chai";
+import { buildCliWorld, type CliWorld } from "./cli-world.js";
+
+describe("admin CLI: locks and unlocks", () => {
+  let world: CliWorld;
+  beforeEach(async () => { world = await buildCliWorld(); });
+  afterEach(() => world.close());
+
+  /** The state the throttle leaves after 100 consecutive failures. */
+  function givenLocked(scope: "login" | "contract", key: string) {
+    world.db.prepare("INSERT INTO throttle_counters (scope, key, failures, window_start, blocked_until, locked) VALUES (?, ?, 100, 0, 0, 1)").run(scope, key);
+  }
+
+  it("when a login and a contract number are locked, then locks lists both and unlocking each clears it, audited", async () => {
+    givenLocked("login", "mutsu-tanaka");
+    givenLocked("contract", "02208-000001");
+    const listed = await world.run(["locks"]);
+    expect(listed.status).to.equal(0);
+    expect(listed.stdout).to.contain("mutsu-tanaka").and.contain("02208-000001");
+    const login = await world.run(["officer", "unlock", "Mutsu-Tanaka"]);
+    expect(login).to.deep.include({ status: 0 });
+    expect(login.stdout).to.contain("login mutsu-tanaka unlocked (was locked, 100 failure(s) forgotten)");
+    const key = await world.run(["key", "unlock", "０２２０８－００００01"]);
+    expect(key.stdout).to.contain("contract number 02208-000001 unlocked");
+    expect((await world.run(["locks"])).stdout).to.equal("nothing is locked\n");
+    const events = world.db.prepare("SELECT event, actor FROM audit_events WHERE event IN ('authn_login_unlock', 'key_unlock') ORDER BY id").all();
+    expect(events).to.have.length(2);
+  });
+
+  it("when the contract number is malformed, then unlock refuses with exit 1 and changes nothing", async () => {
+    const res = await world.run(["key", "unlock", "12-34"]);
+    expect(res.status).to.equal(1);
+    expect(res.stderr).to.contain("contractNumber");
+  });
+});
