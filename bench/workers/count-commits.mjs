@@ -1,6 +1,6 @@
-// Preloaded (--import) into the server under test: counts SQLite commits (autocommit writes and
-// outermost transactions), because each one costs an fsync with synchronous=FULL and runs on the
-// event loop. On SIGUSR2 it writes { commits } to KAKUNIN_BENCH_COMMITS_FILE. Counting adds a
+// Preloaded (--import) into the server under test: counts SQLite commits that wrote something
+// (autocommit writes and outermost transactions that changed a row), because each one costs an
+// fsync with synchronous=FULL, waited for on the event loop. On SIGUSR2 it writes { commits } to KAKUNIN_BENCH_COMMITS_FILE. Counting adds a
 // function call per statement; nothing else changes.
 import { writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -11,6 +11,8 @@ if (file) {
   const require = createRequire(path.join(process.cwd(), "package.json"));
   const Database = require("better-sqlite3");
   let commits = 0;
+  // Whether the transaction under way has changed a row: one that changed nothing commits without an fsync.
+  let dirty = false;
 
   const prepare = Database.prototype.prepare;
   Database.prototype.prepare = function countingPrepare(...args) {
@@ -21,7 +23,10 @@ if (file) {
       statement.run = function countingRun(...params) {
         const autocommit = !db.inTransaction;
         const result = run.apply(this, params);
-        if (autocommit) commits++;
+        if (result.changes > 0) {
+          if (autocommit) commits++;
+          else dirty = true;
+        }
         return result;
       };
     }
@@ -35,8 +40,9 @@ if (file) {
     const counted = (variant) =>
       function (...args) {
         const outermost = !db.inTransaction;
+        if (outermost) dirty = false;
         const result = variant.apply(this, args);
-        if (outermost) commits++;
+        if (outermost && dirty) commits++;
         return result;
       };
     const outer = counted(wrapped);
