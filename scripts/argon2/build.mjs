@@ -13,11 +13,11 @@
  * binary. Anything that goes wrong keeps or restores the default build with one warning:
  * this script never fails the install. The outcome goes to node_modules/.kakunin-argon2-build.json.
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
-  compileArgon2, findArgon2, probeBuild, failedChecks, proveAgainst, readRecord, removeDir, sha256, simdOf, stageModule,
+  compileArgon2, findArgon2, loadedBinary, probeBuild, failedChecks, proveAgainst, readRecord, removeDir, sha256, simdOf, stageModule,
   swapIn, validMarch, writeRecord, makeWorkDir,
 } from "./compile.mjs";
 
@@ -44,9 +44,10 @@ async function main() {
   const backup = backupOf(argon2.binary);
   const current = existsSync(argon2.binary) ? sha256(argon2.binary) : undefined;
 
-  // A rerun over our own build: the default build is the backup kept by the first run.
+  // A rerun over our own build: the default build is the backup kept by the first run. Otherwise
+  // it is what the package loads today: its compiled build, or a prebuilt one where that works.
   const ours = previous && current && previous.build !== "default" && previous.installedSha256 === current && previous.argon2Version === argon2.version;
-  const defaultBinary = ours && existsSync(backup) && sha256(backup) === previous.defaultSha256 ? backup : current && !ours ? argon2.binary : undefined;
+  const defaultBinary = ours ? (existsSync(backup) && sha256(backup) === previous.defaultSha256 ? backup : undefined) : loadedBinary(argon2.dir);
 
   if (mode === "default") {
     if (ours && defaultBinary === backup) {
@@ -76,7 +77,7 @@ async function main() {
     return;
   }
   if (!defaultBinary) {
-    warn("no compiled default build under node_modules/argon2/build/Release to prove a tuned build against; keeping what is installed");
+    warn("no default build of argon2 to prove a tuned build against; keeping what is installed");
     writeRecord({ ...base, build: "default", reason: "no default build to compare with", installedSha256: current ?? null });
     return;
   }
@@ -93,7 +94,8 @@ async function main() {
       return keepDefault(base, `the -march=${march} build is slower (${proof.candidateMs.toFixed(1)} ms) than the default (${proof.referenceMs.toFixed(1)} ms)`, defaultBinary, argon2, ours);
     }
 
-    if (defaultBinary === argon2.binary) swapIn(argon2.binary, backup);
+    mkdirSync(path.dirname(argon2.binary), { recursive: true });
+    if (defaultBinary !== backup) swapIn(defaultBinary, backup);
     swapIn(compiled.binary, argon2.binary);
     // The installed package, loaded the way the service loads it, must still pass.
     let installed;

@@ -10,6 +10,7 @@ export type Check = { name: string; ok: boolean; detail?: string };
 export type CompileResult = StagedBuild & { ok: boolean; seconds: number; error?: string; log: string; flags?: string };
 
 export function findArgon2(root?: string): { dir: string; version: string; main: string; binary: string };
+export function loadedBinary(argon2Dir: string): string | undefined;
 export function findNodeGyp(env?: NodeJS.ProcessEnv): string | undefined;
 export function findNodedir(env?: NodeJS.ProcessEnv): string | undefined;
 export function validMarch(march: string): boolean;

@@ -29,6 +29,16 @@ export function findArgon2(root = projectRoot) {
   return { dir, version: pkg.version, main: pkg.main ?? "index.js", binary: path.join(dir, "build", "Release", "argon2.node") };
 }
 
+/** The binary `require("argon2")` loads today (build/Release first, else a prebuilt one), without loading it. */
+export function loadedBinary(argon2Dir) {
+  try {
+    const require = createRequire(path.join(argon2Dir, "package.json"));
+    return require("node-gyp-build").path(argon2Dir);
+  } catch {
+    return undefined;
+  }
+}
+
 /** npm's own node-gyp: npm passes it to scripts; otherwise it sits next to the npm that runs us. */
 export function findNodeGyp(env = process.env) {
   const candidates = [];
