@@ -33,11 +33,11 @@ export function createGuaranteeRoutes(deps: { db: Db; clock: Clock; services: Se
   }
 
   /** GET /guarantees/:contractNumber: 電子保証概要 and 電子保証履歴 (?all=1 lists retracted versions too). */
-  router.get("/guarantees/:contractNumber", (req, res, next) => {
+  router.get("/guarantees/:contractNumber", async (req, res, next) => {
     const opened = held.findOpenable(req.user!, String(req.params.contractNumber));
     if (!opened) return next();
     const showAll = queryText(req, "all") === "1";
-    held.recordView(req.user!, opened, "guarantee_view", clientAddress(req), showAll ? { history: "all" } : undefined);
+    await held.recordView(req.user!, opened, "guarantee_view", clientAddress(req), showAll ? { history: "all" } : undefined);
     const now = deps.clock.now();
     const versions = deps.services.guarantees.listVersions(opened.guarantee.id);
     res.render("guarantees/summary", {
@@ -47,19 +47,19 @@ export function createGuaranteeRoutes(deps: { db: Db; clock: Clock; services: Se
   });
 
   /** GET /guarantees/:contractNumber/certificate: 保証証書 of the version in force. */
-  router.get("/guarantees/:contractNumber/certificate", (req, res, next) => {
+  router.get("/guarantees/:contractNumber/certificate", async (req, res, next) => {
     const opened = held.findOpenable(req.user!, String(req.params.contractNumber));
     if (!opened) return next();
-    held.recordView(req.user!, opened, "certificate_view", clientAddress(req), { sequence: opened.current.sequence });
+    await held.recordView(req.user!, opened, "certificate_view", clientAddress(req), { sequence: opened.current.sequence });
     res.render("guarantees/certificate", toCertificateView(opened.guarantee, opened.current, { now: deps.clock.now(), viewer: req.user!, current: opened.current }));
   });
 
   /** GET /guarantees/:contractNumber/versions/:sequence: 保証証書 of one version, marked when not in force. */
-  router.get("/guarantees/:contractNumber/versions/:sequence", (req, res, next) => {
+  router.get("/guarantees/:contractNumber/versions/:sequence", async (req, res, next) => {
     const opened = held.findOpenable(req.user!, String(req.params.contractNumber));
     const version = opened && versionOf(req, opened.guarantee.id);
     if (!opened || !version) return next();
-    held.recordView(req.user!, opened, "certificate_view", clientAddress(req), { sequence: version.sequence });
+    await held.recordView(req.user!, opened, "certificate_view", clientAddress(req), { sequence: version.sequence });
     res.render("guarantees/certificate", toCertificateView(opened.guarantee, version, { now: deps.clock.now(), viewer: req.user!, current: opened.current }));
   });
 
@@ -67,21 +67,21 @@ export function createGuaranteeRoutes(deps: { db: Db; clock: Clock; services: Se
    * POST /guarantees/:contractNumber/versions/:sequence/print: records that the certificate was
    * printed (print.js sends it when the browser's print starts, whichever way it was started). 204.
    */
-  router.post("/guarantees/:contractNumber/versions/:sequence/print", (req, res, next) => {
+  router.post("/guarantees/:contractNumber/versions/:sequence/print", async (req, res, next) => {
     const opened = held.findOpenable(req.user!, String(req.params.contractNumber));
     const version = opened && versionOf(req, opened.guarantee.id);
     if (!opened || !version) return next();
-    held.recordView(req.user!, opened, "certificate_print", clientAddress(req), { sequence: version.sequence });
+    await held.recordView(req.user!, opened, "certificate_print", clientAddress(req), { sequence: version.sequence });
     res.status(204).end();
   });
 
   /** GET /guarantees/:contractNumber/versions/:sequence/diff: that version against the one before it, field by field. */
-  router.get("/guarantees/:contractNumber/versions/:sequence/diff", (req, res, next) => {
+  router.get("/guarantees/:contractNumber/versions/:sequence/diff", async (req, res, next) => {
     const opened = held.findOpenable(req.user!, String(req.params.contractNumber));
     const newer = opened && versionOf(req, opened.guarantee.id);
     const older = newer && deps.services.guarantees.findVersion(opened.guarantee.id, newer.sequence - 1);
     if (!opened || !newer || !older) return next();
-    held.recordView(req.user!, opened, "version_diff_view", clientAddress(req), { sequence: newer.sequence, against: older.sequence });
+    await held.recordView(req.user!, opened, "version_diff_view", clientAddress(req), { sequence: newer.sequence, against: older.sequence });
     res.render("guarantees/diff", toDiffView(opened.guarantee, older, newer, { now: deps.clock.now(), current: opened.current }));
   });
 

@@ -7,7 +7,7 @@ export function createSessionRepository(db: Db) {
   const upsert = db.prepare(`
     INSERT INTO sessions (sid, officer_id, data, expires_at) VALUES (@sid, @officerId, @data, @expiresAt)
     ON CONFLICT (sid) DO UPDATE SET officer_id = excluded.officer_id, data = excluded.data, expires_at = excluded.expires_at`);
-  const touch = db.prepare("UPDATE sessions SET expires_at = @expiresAt WHERE sid = @sid");
+  const touch = db.prepare("UPDATE sessions SET expires_at = @expiresAt WHERE sid = @sid AND expires_at < @expiresAt - 60000");
   const destroy = db.prepare("DELETE FROM sessions WHERE sid = ?");
   const purge = db.prepare("DELETE FROM sessions WHERE expires_at <= ?");
   const destroyByOfficer = db.prepare("DELETE FROM sessions WHERE officer_id = ?");

@@ -1,3 +1,4 @@
+import { createGroupCommit } from "../db/group-commit.js";
 import type { AuditService } from "../audit/audit.service.js";
 import type { Clock } from "../clock.js";
 import type { Db } from "../db/database.js";
@@ -27,6 +28,7 @@ export function createVerifiedListService(deps: { db: Db; clock: Clock; audit: A
   const grants = createGrantRepository(db);
 
   // The view is audited and remembered as opened in one transaction, committed before the page renders.
+  const commits = createGroupCommit(db);
   const recordView = db.transaction((officer: Officer, opened: OpenedGuarantee, event: ViewEvent, clientAddress: string, detail?: Record<string, unknown>) => {
     grants.recordOpened({
       ordererId: officer.ordererId, guaranteeId: opened.guarantee.id, at: clock.now().toISOString(),
@@ -48,8 +50,8 @@ export function createVerifiedListService(deps: { db: Db; clock: Clock; audit: A
       return { guarantee, current: guarantees.currentVersion(guarantee.id)! };
     },
 
-    recordView(officer: Officer, opened: OpenedGuarantee, event: ViewEvent, clientAddress: string, detail?: Record<string, unknown>): void {
-      recordView.immediate(officer, opened, event, clientAddress, detail);
+    recordView(officer: Officer, opened: OpenedGuarantee, event: ViewEvent, clientAddress: string, detail?: Record<string, unknown>): Promise<void> {
+      return commits.write(() => recordView(officer, opened, event, clientAddress, detail));
     },
 
     /** The orderer's list, newest verification first; `text` is matched after NFKC and lower-casing, and read as a contract number when it is one. */
