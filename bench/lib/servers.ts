@@ -81,8 +81,8 @@ async function startListening(args: string[], env: NodeJS.ProcessEnv, banner: Re
 
 let compiled: string | undefined;
 
-/** BENCH_SERVER=dist: the server compiled by `tsc -p tsconfig.build.json` (into node_modules/.cache,
- * leaving dist/ alone) and run without tsx, to show what the loader costs in memory. */
+/** The server compiled by `tsc -p tsconfig.build.json` (into node_modules/.cache, leaving dist/
+ * alone) and run without tsx, as `npm start` runs it. */
 function compiledServer(): string {
   if (compiled) return compiled;
   const outDir = path.join(projectRoot, "node_modules", ".cache", "kakunin-bench-dist");
@@ -94,17 +94,17 @@ function compiledServer(): string {
   return entry;
 }
 
-/** `node --import tsx src/server.ts`, exactly as `npm start` runs it (or the compiled build, see above). */
+/** The compiled server, exactly as `npm start` runs it; BENCH_SERVER=tsx runs the sources through tsx instead, to show what the loader costs. */
 export function startKakunin(databasePath: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
   const env = { ...productionEnv(databasePath), ...extraEnv };
   const banner = /listening on (http:\/\/\S+)/;
-  if (process.env.BENCH_SERVER === "dist") return startListening([compiledServer()], env, banner, serverNodeArgs, false);
+  if (process.env.BENCH_SERVER !== "tsx") return startListening([compiledServer()], env, banner, serverNodeArgs, false);
   return startListening(["src/server.ts"], env, banner, serverNodeArgs);
 }
 
 /** How the server under test runs, for the notes. */
 export function serverCommand(): string {
-  return process.env.BENCH_SERVER === "dist" ? "node dist/src/server.js (compiled, no tsx)" : "node --import tsx src/server.ts";
+  return process.env.BENCH_SERVER !== "tsx" ? "node dist/src/server.js (compiled, no tsx, as npm start)" : "node --import tsx src/server.ts";
 }
 
 /** A bare Express 5 "hello world", the yardstick of the page benchmark. */

@@ -1,3 +1,4 @@
+import Database from "better-sqlite3";
 import { expect } from "chai";
 import { copyFileSync, existsSync, statSync } from "node:fs";
 import request from "supertest";
@@ -45,6 +46,22 @@ describe("graceful shutdown", function () {
     world.close();
   });
 
+  /** Waits until the server has reserved `n` attempts on the key's contract number: the
+   * verifications are then in flight (reserved before their argon2 work), whatever the load. */
+  async function reservations(n: number): Promise<void> {
+    const db = new Database(world.databasePath, { readonly: true, fileMustExist: true });
+    const read = db.prepare<[string], { failures: number }>("SELECT failures FROM throttle_counters WHERE scope = 'contract' AND key = ?");
+    try {
+      for (let i = 0; i < 1000; i++) {
+        if ((read.get(key.contractNumber)?.failures ?? 0) >= n) return;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      throw new Error(`the server never had ${n} verification(s) in flight`);
+    } finally {
+      db.close();
+    }
+  }
+
   const verify = (session: Awaited<ReturnType<typeof loginOver>>) =>
     session.agent.post("/verify").type("form").send({ _csrf: session.token, contractNumber: key.contractNumber, authKey: key.authKey });
 
@@ -53,8 +70,8 @@ describe("graceful shutdown", function () {
     const session = await loginOver(server.url, officer.login, officer.password);
     const verifications = [verify(session), verify(session)].map((p) => p.then((res) => res, (error: Error) => error));
 
-    // The requests are on their way over open connections; each needs about half a second of argon2.
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    // Both are in flight once reserved; each then needs about half a second of argon2.
+    await reservations(2);
     server.kill("SIGTERM");
     await server.waitFor(/shutting down/);
     const refused = await request(server.url).get("/healthz").then(() => "answered", (error: Error) => error.message);
@@ -79,7 +96,7 @@ describe("graceful shutdown", function () {
     server = await startServer(world.databasePath);
     const session = await loginOver(server.url, officer.login, officer.password);
     const pending = verify(session).then(() => "answered", () => "cut");
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await reservations(1);
     server.kill("SIGTERM");
     await server.waitFor(/shutting down/);
     server.kill("SIGINT");
