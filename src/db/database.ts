@@ -32,16 +32,19 @@ function readMigrations(dir: string): Migration[] {
 export function migrate(db: Db, dir: string = migrationsDir): string[] {
   const applied: string[] = [];
   for (const migration of readMigrations(dir)) {
-    const current = db.pragma("user_version", { simple: true }) as number;
-    if (migration.version <= current) continue;
-    if (migration.version !== current + 1) {
-      throw new Error(`migration ${migration.name} does not follow version ${current}`);
-    }
-    db.transaction(() => {
+    // The version is read under the write lock, so a server and the CLI starting together on a new
+    // file never both apply the same migration.
+    const ran = db.transaction(() => {
+      const current = db.pragma("user_version", { simple: true }) as number;
+      if (migration.version <= current) return false;
+      if (migration.version !== current + 1) {
+        throw new Error(`migration ${migration.name} does not follow version ${current}`);
+      }
       db.exec(migration.sql);
       db.pragma(`user_version = ${migration.version}`);
+      return true;
     }).immediate();
-    applied.push(migration.name);
+    if (ran) applied.push(migration.name);
   }
   return applied;
 }

@@ -95,6 +95,20 @@ function demoAmendment(today: string) {
  * (no forced change, so a newcomer can verify at once) and the demo guarantees fresh keys (only
  * hashes are stored, so this is the only way to show usable keys).
  */
+/** Why the demo must not touch this database, if it must not: it only ever runs on a database that
+ * holds nothing but the demo's own issuer, orderer and officer, never on a production one. */
+export function demoRefusal(services: Services, nodeEnv: string): string | undefined {
+  if (nodeEnv === "production") return "the demo never runs with NODE_ENV=production";
+  const strangers = [
+    ...services.issuers.list().filter((i) => i.code !== DEMO_ISSUER.code).map((i) => `issuer ${i.code}`),
+    ...services.orderers.list().filter((o) => o.code !== DEMO_ORDERER.code).map((o) => `orderer ${o.code}`),
+    ...services.officers.list().filter((o) => o.login !== DEMO_OFFICER.login).map((o) => `officer ${o.login}`),
+  ];
+  return strangers.length > 0
+    ? `this database holds more than the demo (${strangers.slice(0, 3).join(", ")}${strangers.length > 3 ? ", …" : ""}); the demo only runs on a demo database`
+    : undefined;
+}
+
 export async function seedDemo(services: Services, clock: Clock, options: { actor?: string } = {}): Promise<DemoResult> {
   const actor = options.actor ?? "demo";
   const today = tokyoDate(clock.now());

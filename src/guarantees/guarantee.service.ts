@@ -32,11 +32,23 @@ export function createGuaranteeService(db: Db, clock: Clock, hasher: Hasher, aud
     return success({ guarantee, current: guarantees.currentVersion(guarantee.id)! });
   }
 
+  /** Inside a write transaction: a refusal if another admin cancelled or changed the guarantee
+   * since `current` was read outside the lock. */
+  function changedSince(guarantee: Guarantee, current: GuaranteeVersion): Outcome<never> | undefined {
+    if (guarantees.findById(guarantee.id)!.status !== "valid") {
+      return refusal({ field: "contractNumber", message: `guarantee ${guarantee.contractNumber} was cancelled meanwhile` });
+    }
+    if (guarantees.currentVersion(guarantee.id)!.id !== current.id) {
+      return refusal({ field: "contractNumber", message: `guarantee ${guarantee.contractNumber} was changed meanwhile; check it with "show" and try again` });
+    }
+    return undefined;
+  }
+
   const appendVersion = db.transaction(
     (guarantee: Guarantee, current: GuaranteeVersion, kind: ChangeKind, content: CertificateContent, actor: string) => {
-      // Read again under the write lock: the version we changed must still be the current one.
-      const latest = guarantees.currentVersion(guarantee.id)!;
-      if (latest.id !== current.id) throw new Error(`guarantee ${guarantee.contractNumber} changed meanwhile; try again`);
+      // Read again under the write lock: still valid, and the version we changed still the current one.
+      const changedMeanwhile = changedSince(guarantee, current);
+      if (changedMeanwhile) return changedMeanwhile;
       const all = guarantees.listVersions(guarantee.id);
       const at = now();
       // Amendment numbers are never reused, so a printed 変更-N always means one certificate.
@@ -51,17 +63,19 @@ export function createGuaranteeService(db: Db, clock: Clock, hasher: Hasher, aud
         event: kind === "amendment" ? "guarantee_amend" : "guarantee_correct", outcome: "ok", actorKind: "admin", actor,
         ordererCode: guarantee.ordererCode, contractNumber: guarantee.contractNumber, detail: { sequence, label: versionLabel({ amendmentNumber }) },
       });
-      return guarantees.findVersion(guarantee.id, sequence)!;
+      return success(guarantees.findVersion(guarantee.id, sequence)!);
     },
   );
 
-  const withdraw = db.transaction((guarantee: Guarantee, current: GuaranteeVersion, actor: string) => {
+  const withdraw = db.transaction((guarantee: Guarantee, current: GuaranteeVersion, actor: string): Outcome<GuaranteeVersion> => {
+    const changedMeanwhile = changedSince(guarantee, current);
+    if (changedMeanwhile) return changedMeanwhile;
     guarantees.retractVersion(current.id, "withdrawn", now());
     audit.appendInTransaction({
       event: "guarantee_withdraw", outcome: "ok", actorKind: "admin", actor, ordererCode: guarantee.ordererCode,
       contractNumber: guarantee.contractNumber, detail: { sequence: current.sequence, label: versionLabel(current) },
     });
-    return guarantees.currentVersion(guarantee.id)!;
+    return success(guarantees.currentVersion(guarantee.id)!);
   });
 
   const cancel = db.transaction((guarantee: Guarantee, reason: string, actor: string) => {
@@ -114,7 +128,7 @@ export function createGuaranteeService(db: Db, clock: Clock, hasher: Hasher, aud
       const problems = checkCertificateRules(guarantee.product, content);
       if (problems.length > 0) return refusal(...problems);
       if (JSON.stringify(content) === JSON.stringify(before)) return refusal({ field: "(file)", message: "changes nothing in the current certificate" });
-      return success(appendVersion.immediate(guarantee, current, kind, content, actor));
+      return appendVersion.immediate(guarantee, current, kind, content, actor);
     },
 
     /** 変更取消: withdraws the current 変更 so that the version before it is in force again. */
@@ -125,7 +139,7 @@ export function createGuaranteeService(db: Db, clock: Clock, hasher: Hasher, aud
       if (current.amendmentNumber === 0) {
         return refusal({ field: "contractNumber", message: `the current version of ${guarantee.contractNumber} is the original (新規); there is no 変更 to withdraw` });
       }
-      return success(withdraw.immediate(guarantee, current, actor));
+      return withdraw.immediate(guarantee, current, actor);
     },
 
     cancel(rawNumber: string, rawReason: string, actor: string): Outcome<Guarantee> {

@@ -1,6 +1,6 @@
 import Handlebars from "handlebars";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { formatEraDate } from "../format/era-date.js";
 import { formatAuthKeyForPrint } from "../format/normalize.js";
@@ -75,7 +75,11 @@ export function prepareNoticeDir(dir: string): Outcome<string> {
   const resolved = path.resolve(dir);
   try {
     mkdirSync(resolved, { recursive: true, mode: 0o700 });
-    if (!statSync(resolved).isDirectory()) return refusal({ field: "--notices", message: `${resolved} is not a folder` });
+    const folder = statSync(resolved);
+    if (!folder.isDirectory()) return refusal({ field: "--notices", message: `${resolved} is not a folder` });
+    if ((folder.mode & 0o077) !== 0) {
+      return refusal({ field: "--notices", message: `${resolved} can be read by others; notices hold keys (chmod 700 it, or name a new folder)` });
+    }
     const probe = path.join(resolved, `.kakunin-probe-${randomBytes(6).toString("hex")}`);
     writeFileSync(probe, "", { flag: "wx", mode: 0o600 });
     rmSync(probe);
@@ -90,7 +94,11 @@ export function prepareNoticeDir(dir: string): Outcome<string> {
 export function writeNotices(dir: string, inputs: NoticeInput[], renderer: NoticeRenderer, noticeDate: string): string[] {
   return inputs.map((input) => {
     const file = path.join(dir, `${input.contractNumber}.html`);
-    writeFileSync(file, renderer.render(input, noticeDate), { mode: 0o600 });
+    // A fresh private file renamed over any old one: writeFileSync's mode does not change an existing
+    // file (a rotated key's notice would keep a readable mode) and a plain write follows a planted link.
+    const temporary = path.join(dir, `.${input.contractNumber}.${randomBytes(6).toString("hex")}.tmp`);
+    writeFileSync(temporary, renderer.render(input, noticeDate), { flag: "wx", mode: 0o600 });
+    renameSync(temporary, file);
     return file;
   });
 }

@@ -1,4 +1,8 @@
+import { createHash } from "node:crypto";
 import type { Db } from "../db/database.js";
+
+/** Rows are keyed on SHA-256 of the session id, so the database and its backups hold no usable id. */
+const rowKey = (sid: string) => createHash("sha256").update(sid).digest("hex");
 
 export type SessionRow = { sid: string; officer_id: number | null; data: string; expires_at: number };
 
@@ -15,15 +19,15 @@ export function createSessionRepository(db: Db) {
   const destroyAll = db.prepare("DELETE FROM sessions");
   const countByOfficer = db.prepare<[number, number], { n: number }>("SELECT count(*) AS n FROM sessions WHERE officer_id = ? AND expires_at > ?");
   return {
-    get: (sid: string, nowMs: number) => get.get(sid, nowMs)?.data,
-    set: (sid: string, officerId: number | null, data: string, expiresAt: number) => void upsert.run({ sid, officerId, data, expiresAt }),
-    touch: (sid: string, expiresAt: number) => void touch.run({ sid, expiresAt }),
-    destroy: (sid: string) => void destroy.run(sid),
+    get: (sid: string, nowMs: number) => get.get(rowKey(sid), nowMs)?.data,
+    set: (sid: string, officerId: number | null, data: string, expiresAt: number) => void upsert.run({ sid: rowKey(sid), officerId, data, expiresAt }),
+    touch: (sid: string, expiresAt: number) => void touch.run({ sid: rowKey(sid), expiresAt }),
+    destroy: (sid: string) => void destroy.run(rowKey(sid)),
     purgeExpired: (nowMs: number) => purge.run(nowMs).changes,
     /** Ends every session of one officer at once (disabling, password reset, admin revoke). */
     destroyByOfficer: (officerId: number) => destroyByOfficer.run(officerId).changes,
     /** Ends every other session of the officer (after a password change), keeping `keepSid`. */
-    destroyByOfficerExcept: (officerId: number, keepSid: string) => destroyOthers.run(officerId, keepSid).changes,
+    destroyByOfficerExcept: (officerId: number, keepSid: string) => destroyOthers.run(officerId, rowKey(keepSid)).changes,
     destroyAll: () => destroyAll.run().changes,
     countActiveByOfficer: (officerId: number, nowMs: number) => countByOfficer.get(officerId, nowMs)!.n,
   };

@@ -31,8 +31,11 @@ export function createVerificationService(deps: { db: Db; clock: Clock; hasher: 
   const guarantees = createGuaranteeRepository(db);
   const grants = createGrantRepository(db);
 
-  const recordOutcome = db.transaction((request: VerifyRequest, guarantee: Guarantee | undefined, reason: VerifyFailure | "ok", settle: (success: boolean) => Escalation[]) => {
+  const recordOutcome = db.transaction((request: VerifyRequest, guarantee: Guarantee | undefined, matched: VerifyFailure | "ok", settle: (success: boolean) => Escalation[]): VerifyFailure | "ok" => {
     const at = clock.now().toISOString();
+    // The key was checked against the hash read before argon2 ran; a rotate-key committed meanwhile
+    // must still win, so the old key never opens anything once rotation is done.
+    const reason = matched === "ok" && guarantees.findById(guarantee!.id)?.authKeyHash !== guarantee!.authKeyHash ? "wrong-key" : matched;
     if (guarantee && reason === "ok") {
       const current = guarantees.currentVersion(guarantee.id)!;
       grants.recordVerified({ ordererId: request.officer.ordererId, guaranteeId: guarantee.id, officerId: request.officer.id, at, versionId: current.id, status: guarantee.status });
@@ -46,6 +49,7 @@ export function createVerificationService(deps: { db: Db; clock: Clock; hasher: 
     auditEscalations(audit, settle(reason === "ok"), {
       actor: request.officer.login, officerId: request.officer.id, ordererCode: request.officer.ordererCode, clientAddress: request.clientAddress,
     });
+    return reason;
   });
 
   return {
@@ -63,9 +67,9 @@ export function createVerificationService(deps: { db: Db; clock: Clock; hasher: 
         if (error instanceof Argon2BusyError) reservation.release();
         throw error;
       }
-      const reason: VerifyFailure | "ok" =
+      const matched: VerifyFailure | "ok" =
         !guarantee ? "unknown-number" : !keyMatches ? "wrong-key" : guarantee.ordererId !== request.officer.ordererId ? "other-orderer" : "ok";
-      recordOutcome.immediate(request, guarantee, reason, reservation.settle);
+      const reason = recordOutcome.immediate(request, guarantee, matched, reservation.settle);
       return reason === "ok" ? { ok: true, guarantee: guarantee! } : { ok: false, reason };
     },
   };

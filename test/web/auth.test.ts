@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { createHash } from "node:crypto";
 import request from "supertest";
 import { givenOfficer } from "../support/given.js";
 import { buildTestApp, csrfTokenOf, loginAs, postForm, type WebWorld } from "../support/web.js";
@@ -57,6 +58,18 @@ describe("logging in and out", () => {
     const replay = await request(world.app).get("/verify").set("Cookie", preLogin);
     expect(replay.status).to.equal(303);
     expect(replay.headers.location).to.equal("/login");
+  });
+
+  it("when an officer is logged in, then the database holds only a hash of the session id", async () => {
+    const { login, password } = await givenOfficer(world);
+    const page = await request(world.app).get("/login");
+    const res = await request(world.app).post("/login").set("Cookie", cookieHeader(page)).type("form")
+      .send({ _csrf: csrfTokenOf(page.text), username: login, password });
+    const sid = decodeURIComponent(cookieHeader(res).split("=")[1]!).replace(/^s:/, "").split(".")[0]!;
+    const rows = world.db.prepare("SELECT sid FROM sessions").all() as { sid: string }[];
+    expect(rows.length).to.be.greaterThan(0);
+    expect(JSON.stringify(rows)).not.to.contain(sid);
+    expect(rows.map((r) => r.sid)).to.include(createHash("sha256").update(sid).digest("hex"));
   });
 
   it("when an officer logs out, then the session is gone on the server and its cookie opens nothing", async () => {
