@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { checkExportDate, formatExport, type ExportFormat } from "../../src/audit/audit-export.js";
-import { seedDemo } from "../../src/demo/demo.js";
+import { demoRefusal, seedDemo } from "../../src/demo/demo.js";
 import { formatAuthKeyForPrint } from "../../src/format/normalize.js";
 import { PRODUCT_LABELS } from "../../src/guarantees/notice.js";
 import { parseOrdererCode } from "../../src/orderers/orderer.service.js";
@@ -45,6 +45,8 @@ export function addSystemCommands(program: Command, ctx: CliContext, run: Run): 
     .description("seed the demo (issuer, むつ市, an officer, the source document's samples) and print working credentials; safe to re-run")
     .action(run(async (_opts: unknown, cmd: Command) =>
       ctx.withServices(cmd, async (s, db) => {
+        const refused = demoRefusal(s, ctx.config().nodeEnv);
+        if (refused) return ctx.refuse([{ field: "database", message: refused }]);
         const demo = await seedDemo(s, ctx.deps.clock, { actor: ctx.deps.actor });
         const config = ctx.config();
         ctx.out(`Demo data is ready in ${db.name}${demo.created.guarantees.length > 0 ? "" : " (it was there already: new password and keys below)"}.`);
