@@ -32,8 +32,10 @@ function readMigrations(dir: string): Migration[] {
 export function migrate(db: Db, dir: string = migrationsDir): string[] {
   const applied: string[] = [];
   for (const migration of readMigrations(dir)) {
-    // The version is read under the write lock, so a server and the CLI starting together on a new
-    // file never both apply the same migration.
+    // Up to date: no write lock at all (a busy writer must not delay every start-up or CLI run).
+    if (migration.version <= (db.pragma("user_version", { simple: true }) as number)) continue;
+    // Read again under the write lock, so a server and the CLI starting together on a new file
+    // never both apply the same migration.
     const ran = db.transaction(() => {
       const current = db.pragma("user_version", { simple: true }) as number;
       if (migration.version <= current) return false;
