@@ -6,6 +6,7 @@ import { tokyoDate } from "../../../src/format/era-date.js";
 import { addDays } from "../../../src/guarantees/status.presenter.js";
 import { projectRoot } from "../../../src/paths.js";
 import { childEnv } from "./server.js";
+import type { CertificateContent, Product } from "../../../src/guarantees/certificate.schema.js";
 
 export const ISSUER = {
   code: "ejcs", name: "東日本建設業保証株式会社", address: "東京都中央区八丁堀2丁目27番10号",
@@ -15,23 +16,12 @@ export const OFFICER = { login: "mutsu-tanaka", displayName: "田中 一郎", or
 /** What the officer sets at the forced change: a passphrase the policy accepts. */
 export const NEW_PASSWORD = "むつ湾の帆立は冬が旬です 2026";
 
-export type Certificate = {
+/** A row of an issuance file: the certificate's content, naming its issuer and orderer by code. */
+export type Certificate = Omit<CertificateContent, "issuer" | "orderer"> & {
   contractNumber: string;
-  product: "advance" | "interim" | "contract";
+  product: Product;
   issuer: string;
-  branch: { name: string; tel: string; fax?: string };
   orderer: { code: string; title: string };
-  contractor: { name: string; address: string; jvName?: string };
-  projectName: string;
-  projectLocation?: string;
-  contractAmount: number;
-  guaranteeAmount: number;
-  depositBank?: string;
-  contractDate: string;
-  periodFrom: string;
-  periodTo: string;
-  guaranteeExpiry: string;
-  issuedOn: string;
 };
 
 export type Kind = "sample" | "interim" | "contract" | "amended" | "cancelled" | "expired";
