@@ -81,7 +81,8 @@ describe("graceful shutdown", function () {
       expect((answer as request.Response).status).to.equal(303);
       expect((answer as request.Response).headers.location).to.equal(`/guarantees/${key.contractNumber}`);
     }
-    expect(refused).to.match(/ECONNREFUSED/);
+    // Refused outright, or reset when it raced into the listen backlog as the listener closed.
+    expect(refused).to.match(/ECONNREFUSED|ECONNRESET/);
     expect(await server.exited).to.equal(0);
 
     const shutdownLine = jsonLines(server).find((l) => l.msg === "shutting down: no new connections, finishing the requests in flight");
