@@ -89,8 +89,9 @@ export function createApp(deps: AppDeps): KakuninApp {
   app.use(createRequestLog(logger));
   app.use("/static", express.static(publicDir, { index: false, fallthrough: false, maxAge: production ? "1h" : 0 }));
 
+  const ping = db.prepare("SELECT 1");
   app.get("/healthz", noStore, (_req, res) => {
-    db.prepare("SELECT 1").get();
+    ping.get();
     res.type("text/plain").send("ok");
   });
 

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { Unlocked } from "../../src/security/lockout.service.js";
 import type { Outcome } from "../../src/result.js";
+import type { Services } from "../../src/services.js";
 import { formatTable, type CliContext, type Run } from "./context.js";
 
 /** officer unlock, key unlock, address unlock and locks: lifting the throttles' delays and locks. */
@@ -14,29 +15,35 @@ export function addLockoutCommands(program: Command, ctx: CliContext, run: Run):
     return 0;
   };
 
-  const officer = program.commands.find((c) => c.name() === "officer")!;
-  officer
-    .command("unlock")
-    .description("lift the login delay or the lock (after 100 failures) of a login id, real or not")
-    .argument("<login>", "the login id as typed at the login form")
-    .action(run(async (login: string, _opts: unknown, cmd: Command) =>
-      ctx.withServices(cmd, (s) => report("login", s.lockouts.unlockLogin(login, ctx.deps.actor)))));
-
-  const key = program.command("key").description("auth key verification of a contract number");
-  key
-    .command("unlock")
-    .description("lift the verification delay or the lock (after 100 wrong keys) of a contract number")
-    .argument("<contract-no>", "the contract number, e.g. 02208-000001")
-    .action(run(async (contractNumber: string, _opts: unknown, cmd: Command) =>
-      ctx.withServices(cmd, (s) => report("contract number", s.lockouts.unlockContract(contractNumber, ctx.deps.actor)))));
-
-  const address = program.command("address").description("client addresses as the server sees them");
-  address
-    .command("unlock")
-    .description("lift the daily block of a client address (e.g. an office's shared address after many mistakes)")
-    .argument("<address>", "the IP address, as in the audit trail")
-    .action(run(async (ip: string, _opts: unknown, cmd: Command) =>
-      ctx.withServices(cmd, (s) => report("address", s.lockouts.unlockAddress(ip, ctx.deps.actor)))));
+  const group = (name: string, description: string) =>
+    program.commands.find((c) => c.name() === name) ?? program.command(name).description(description);
+  const unlocks: { group: Command; what: string; description: string; argument: [string, string]; unlock: (s: Services, value: string) => Outcome<Unlocked> }[] = [
+    {
+      group: group("officer", ""), what: "login",
+      description: "lift the login delay or the lock (after 100 failures) of a login id, real or not",
+      argument: ["<login>", "the login id as typed at the login form"],
+      unlock: (s, login) => s.lockouts.unlockLogin(login, ctx.deps.actor),
+    },
+    {
+      group: group("key", "auth key verification of a contract number"), what: "contract number",
+      description: "lift the verification delay or the lock (after 100 wrong keys) of a contract number",
+      argument: ["<contract-no>", "the contract number, e.g. 02208-000001"],
+      unlock: (s, contractNumber) => s.lockouts.unlockContract(contractNumber, ctx.deps.actor),
+    },
+    {
+      group: group("address", "client addresses as the server sees them"), what: "address",
+      description: "lift the daily block of a client address (e.g. an office's shared address after many mistakes)",
+      argument: ["<address>", "the IP address, as in the audit trail"],
+      unlock: (s, ip) => s.lockouts.unlockAddress(ip, ctx.deps.actor),
+    },
+  ];
+  for (const u of unlocks) {
+    u.group
+      .command("unlock")
+      .description(u.description)
+      .argument(...u.argument)
+      .action(run(async (value: string, _opts: unknown, cmd: Command) => ctx.withServices(cmd, (s) => report(u.what, u.unlock(s, value)))));
+  }
 
   program
     .command("locks")

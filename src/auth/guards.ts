@@ -3,9 +3,6 @@ import type { Clock } from "../clock.js";
 import { PRODUCTION_LIMITS, type Limits } from "../config.js";
 import type { Officer } from "../officers/officer.repository.js";
 
-export const IDLE_TIMEOUT_MS = PRODUCTION_LIMITS.session.idleMs;
-export const ABSOLUTE_TIMEOUT_MS = PRODUCTION_LIMITS.session.absoluteMs;
-
 declare module "express-session" {
   interface SessionData {
     loginAt?: number;

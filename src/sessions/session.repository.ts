@@ -4,7 +4,6 @@ import type { Db } from "../db/database.js";
 /** Rows are keyed on SHA-256 of the session id, so the database and its backups hold no usable id. */
 const rowKey = (sid: string) => createHash("sha256").update(sid).digest("hex");
 
-export type SessionRow = { sid: string; officer_id: number | null; data: string; expires_at: number };
 
 export function createSessionRepository(db: Db) {
   const get = db.prepare<[string, number], { data: string }>("SELECT data FROM sessions WHERE sid = ? AND expires_at > ?");
