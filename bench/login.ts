@@ -3,10 +3,10 @@ import { performance } from "node:perf_hooks";
 import { closeConnections, loopbackAddress, Session } from "./lib/http-client.js";
 import { measureAgainstBound } from "./lib/interleave.js";
 import type { BenchOptions } from "./lib/options.js";
-import { measure, round, target, type BenchResult } from "./lib/report.js";
+import { measure, type BenchResult } from "./lib/report.js";
 import { seedDatabase } from "./lib/seed.js";
-import { scratchDir, serverCommand, startKakunin } from "./lib/servers.js";
-import { commitNote, judgedCommits, levelRows, rounds } from "./verify.js";
+import { scratchDir, startKakunin } from "./lib/servers.js";
+import { commitNote, judgeAgainstBound, judgedCommits, levelRows, rounds } from "./verify.js";
 import { measureCommitMs } from "./lib/disk.js";
 
 /**
@@ -57,18 +57,8 @@ export function runLogin(options: BenchOptions): Promise<BenchResult> {
       }
       result.rows.push(...levelRows(measured.levels, "logins/s"));
       const commitMs = measureCommitMs();
-      const judged = measured.levels.find((r) => r.concurrency === saturating) ?? measured.levels[measured.levels.length - 1]!;
       // The issue sets login no targets of its own ("like verify"): the verify targets, for comparison.
-      result.targets.push(
-        target(`logins/s ÷ bound at ${judged.concurrency} connections`, judged.ratio, ">=", 0.85),
-        target(`p99 ÷ one verification with all ${cores} cores busy (${round(judged.oneVerifyMs, 1)} ms)`, judged.p99Ms / judged.oneVerifyMs, "<=", 4, "×"),
-        target(`server peak RSS (${serverCommand()})`, peakRssMb ?? NaN, "<=", 150, " MB"),
-      );
-      const unexpected = measured.levels.flatMap((r) => Object.keys(r.outcomes).filter((k) => k !== "logged in" && k !== "refused"));
-      if (unexpected.length > 0) {
-        result.ok = false;
-        result.notes.push(`unexpected answers: ${[...new Set(unexpected)].join(", ")}`);
-      }
+      judgeAgainstBound(result, measured.levels, { saturating, cores, peakRssMb, rate: "logins/s", expected: ["logged in", "refused"] });
       result.notes.push(
         `an operation is GET /login then POST /login; the latency is the POST's and the rate counts POSTs (4 in 5 with the right password); ` +
         `${officerCount} officers, own loopback address each; CPU per operation includes the GET`,
