@@ -1,5 +1,5 @@
 import type { Clock } from "../clock.js";
-import { tokyoDate } from "../format/era-date.js";
+import { addDays, tokyoDate } from "../format/era-date.js";
 import type { Product } from "../guarantees/certificate.schema.js";
 import { versionLabel } from "../guarantees/guarantee.service.js";
 import { describeProblem, type Outcome } from "../result.js";
@@ -45,11 +45,6 @@ export type DemoResult = {
 function unwrap<T>(what: string, outcome: Outcome<T>): T {
   if (!outcome.ok) throw new Error(`demo: cannot ${what}: ${outcome.problems.map(describeProblem).join("; ")}`);
   return outcome.value;
-}
-
-function addDays(isoDate: string, days: number): string {
-  const [y, m, d] = isoDate.split("-").map(Number) as [number, number, number];
-  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
 }
 
 /** The three sample certificates, dated around today (Asia/Tokyo) so that none is 期限切れ. */

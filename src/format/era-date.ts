@@ -144,3 +144,10 @@ export function formatSlashDateTime(instant: Instant): string {
   const parts = tokyoParts(instant);
   return `${parts.year}/${parts.month}/${parts.day} ${parts.hour}:${parts.minute}`;
 }
+
+/** "YYYY-MM-DD" plus whole days, on the calendar alone (no zone, no daylight saving). */
+export function addDays(isoDate: string, days: number): string {
+  const date = new Date(`${isoDate}T00:00:00Z`);
+  date.setUTCDate(date.getUTCDate() + days);
+  return date.toISOString().slice(0, 10);
+}

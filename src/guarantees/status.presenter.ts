@@ -45,10 +45,3 @@ export function toStatusView(
       return { state, label: "有効", role: "status", detail: `保証期限 ${expiry} まで有効です。` };
   }
 }
-
-/** "YYYY-MM-DD" plus whole days, on the calendar alone (no zone, no daylight saving). */
-export function addDays(isoDate: string, days: number): string {
-  const date = new Date(`${isoDate}T00:00:00Z`);
-  date.setUTCDate(date.getUTCDate() + days);
-  return date.toISOString().slice(0, 10);
-}

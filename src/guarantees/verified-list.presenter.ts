@@ -1,8 +1,8 @@
-import { formatEraDateTime, tokyoDate } from "../format/era-date.js";
+import { addDays, formatEraDateTime, tokyoDate } from "../format/era-date.js";
 import { formatYen } from "../format/yen.js";
 import type { HeldFilter, HeldGuarantee } from "../verification/grant.repository.js";
 import { guaranteeHref, PRODUCT_NAMES } from "./certificate.presenter.js";
-import { addDays, toStatusView, type StatusView } from "./status.presenter.js";
+import { toStatusView, type StatusView } from "./status.presenter.js";
 
 /** 期限間近: the 保証期限 is today or within this many days from today (Tokyo). */
 export const EXPIRY_SOON_DAYS = 30;

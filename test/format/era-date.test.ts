@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { expect } from "chai";
 import {
+  addDays,
   formatEraDate,
   formatEraDateTime,
   formatSlashDateTime,
@@ -143,5 +144,14 @@ describe("format/era-date", () => {
         expect(values).to.deep.equal(expected);
       }
     });
+  });
+});
+
+describe("addDays", () => {
+  it("when days cross a month end, a leap day or a year end, then the calendar date is right", () => {
+    expect(addDays("2028-02-28", 1)).to.equal("2028-02-29");
+    expect(addDays("2027-02-28", 1)).to.equal("2027-03-01");
+    expect(addDays("2026-12-31", 1)).to.equal("2027-01-01");
+    expect(addDays("2026-11-25", -30)).to.equal("2026-10-26");
   });
 });
