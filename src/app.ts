@@ -89,9 +89,8 @@ export function createApp(deps: AppDeps): KakuninApp {
   app.use(createRequestLog(logger));
   app.use("/static", express.static(publicDir, { index: false, fallthrough: false, maxAge: production ? "1h" : 0 }));
 
-  const ping = db.prepare("SELECT 1");
   app.get("/healthz", noStore, (_req, res) => {
-    ping.get();
+    db.prepare("SELECT 1").get();
     res.type("text/plain").send("ok");
   });
 

@@ -37,7 +37,10 @@ export function createOfficerSession(baseUrl: string, seeded: Seeded) {
       await page.context().clearCookies();
       let landed = await this.submitLogin(page);
       if (landed.pathname === "/password") landed = await this.submitPasswordChange(page);
-      if (landed.pathname !== "/verify") throw new Error(`sign-in ended on ${landed.href}`);
+      if (landed.pathname !== "/verify") {
+        const said = (await page.locator("h1, [role=alert]").allInnerTexts()).join(" / ");
+        throw new Error(`sign-in ended on ${landed.href}: ${said}`);
+      }
     },
 
     /** Sends the verification form as typed; returns where it leads. */
