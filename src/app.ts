@@ -122,7 +122,10 @@ export function createApp(deps: AppDeps): KakuninApp {
 
   app.use(createOrdererRoutes({ orderers: services.orderers }));
   app.get("/", (req, res) => res.redirect(303, req.user ? "/verify" : "/login"));
-  app.use(exposeCsrfToken, createAuthRoutes({ passport, clock, login, limits, logger }));
+  // Only the forms get a token: anything else (a browser's /favicon.ico, say) must not start a
+  // session, or its Set-Cookie could replace the one a login form's token belongs to.
+  app.use(["/login", "/password", "/logout"], exposeCsrfToken);
+  app.use(createAuthRoutes({ passport, clock, login, limits, logger }));
 
   const verification = createVerificationService({ db, clock, hasher, audit: services.audit, throttle: createSqliteThrottle(db, clock, limits) });
   const officerOnly = [noStore, requireLogin(clock, limits.session), requirePasswordChanged, exposeCsrfToken];

@@ -1,4 +1,3 @@
-import { availableParallelism } from "node:os";
 import path from "node:path";
 import { defaultDatabasePath, projectRoot } from "./paths.js";
 import { OWASP_ARGON2, type Argon2Params } from "./security/hasher.js";
@@ -12,6 +11,8 @@ export type Config = Readonly<{
   trustProxy: string | number | boolean;
   cookieSecure: boolean;
   argon2: Argon2Params;
+  /** libuv's pool, where argon2 runs (UV_THREADPOOL_SIZE). */
+  poolThreads: number;
   limits: Limits;
 }>;
 
@@ -37,7 +38,7 @@ export type Limits = Readonly<{
   address: WindowPolicy;
   /** Form bodies (VAL-03): bytes as sent, and fields. */
   form: Readonly<{ maxBytes: number; maxFields: number }>;
-  /** argon2 work in flight at once (the libuv pool) and waiting; beyond both, 503 (DOS-02). */
+  /** argon2 work handed to the libuv pool at once (twice its threads) and waiting; beyond both, 503 (DOS-02). */
   argon2: Readonly<{ concurrency: number; queue: number; retryAfterSeconds: number }>;
   /** Node's HTTP server (DOS-03). */
   server: Readonly<{
@@ -49,6 +50,8 @@ export type Limits = Readonly<{
 }>;
 
 const MINUTE = 60_000;
+/** libuv's pool size when UV_THREADPOOL_SIZE is not set. */
+const NODE_DEFAULT_POOL_THREADS = 4;
 const HOUR = 60 * MINUTE;
 
 /** The production numbers. Tests and the scan may raise them, production may not (see loadConfig). */
@@ -58,7 +61,7 @@ export const PRODUCTION_LIMITS: Limits = deepFreeze({
   contract: { kind: "consecutive", delayFrom: 20, firstDelayMs: 30_000, maxDelayMs: HOUR, lockAt: 100 },
   address: { kind: "window", limit: 100, windowMs: 24 * HOUR, blockMs: 24 * HOUR },
   form: { maxBytes: 4096, maxFields: 10 },
-  argon2: { concurrency: 4, queue: 32, retryAfterSeconds: 1 },
+  argon2: { concurrency: 2 * NODE_DEFAULT_POOL_THREADS, queue: 32, retryAfterSeconds: 1 },
   server: {
     headersTimeoutMs: 20_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000,
     maxHeadersCount: 100, maxHeaderSize: 16 * 1024, connectionsCheckingIntervalMs: 1_000,
@@ -119,12 +122,17 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: { limits?: LimitOv
     problems.push(`ARGON2_* must be integers at least OWASP's m=${OWASP_ARGON2.memoryCost} KiB, t=${OWASP_ARGON2.timeCost}, p=1`);
   }
 
-  // The argon2 cap follows the libuv pool that runs the hashes (UV_THREADPOOL_SIZE, 4 by default).
-  // Without either, no more at once than there are cores: more only queues inside the pool and
-  // holds 19 MiB per thread that has hashed, for no gain in throughput.
-  const concurrency = parseInteger(env.ARGON2_CONCURRENCY ?? env.UV_THREADPOOL_SIZE ?? String(Math.min(PRODUCTION_LIMITS.argon2.concurrency, availableParallelism())));
-  if (concurrency === undefined || concurrency < 1 || concurrency > 1024) {
-    problems.push(`ARGON2_CONCURRENCY (or UV_THREADPOOL_SIZE) must be an integer from 1 to 1024 (got "${env.ARGON2_CONCURRENCY ?? env.UV_THREADPOOL_SIZE}")`);
+  // argon2 runs on libuv's pool: UV_THREADPOOL_SIZE threads (src/start.cts sets one per core; Node's
+  // default is 4). Twice as many hashes as threads are handed to it, so that a thread that finishes
+  // one starts the next at once instead of idling until the event loop, busy with a commit, hands it
+  // work. Hashes waiting in the pool hold no memory: peak argon2 memory stays threads x m.
+  const poolThreads = parseInteger(env.UV_THREADPOOL_SIZE ?? String(NODE_DEFAULT_POOL_THREADS));
+  if (poolThreads === undefined || poolThreads < 1 || poolThreads > 1024) {
+    problems.push(`UV_THREADPOOL_SIZE must be an integer from 1 to 1024 (got "${env.UV_THREADPOOL_SIZE}")`);
+  }
+  const concurrency = parseInteger(env.ARGON2_CONCURRENCY ?? String(2 * (poolThreads ?? NODE_DEFAULT_POOL_THREADS)));
+  if (concurrency === undefined || concurrency < 1 || concurrency > 2048) {
+    problems.push(`ARGON2_CONCURRENCY must be an integer from 1 to 2048 (got "${env.ARGON2_CONCURRENCY}")`);
   }
   if (overrides.limits && production) problems.push("limits cannot be overridden when NODE_ENV=production");
   const limits = mergeLimits(
@@ -142,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: { limits?: LimitOv
     trustProxy,
     cookieSecure: cookieSecure!,
     argon2: Object.freeze(argon2 as Argon2Params),
+    poolThreads: poolThreads!,
     limits,
   });
 }

@@ -86,7 +86,10 @@ async function main(logger: Logger): Promise<void> {
     throw new StartupError(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
   }
   server.on("error", (error) => logger.error({ err: error }, "server error"));
-  logger.info({ host: config.host, port, database: config.databasePath, nodeEnv: config.nodeEnv }, "listening");
+  logger.info({
+    host: config.host, port, database: config.databasePath, nodeEnv: config.nodeEnv,
+    argon2: { poolThreads: config.poolThreads, inFlight: config.limits.argon2.concurrency, queue: config.limits.argon2.queue },
+  }, "listening");
   // Plain text, for people and for the tests that start it with PORT=0.
   process.stdout.write(`Kakunin is listening on ${urlOf(config.host, port)}\n`);
 

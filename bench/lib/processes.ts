@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { projectRoot } from "../../src/paths.js";
 
-const peakRssPreload = path.join(projectRoot, "bench", "workers", "peak-rss.mjs");
+const peakRssPreload = path.join(projectRoot, "bench", "workers", "peak-rss.cjs");
 
 /** How a child ended: its status, peak RSS (MB) and CPU seconds, from getrusage at its exit. */
 export type Exit = { code: number | null; signal: NodeJS.Signals | null; peakRssMb: number | null; cpuSeconds: number | null };
@@ -31,7 +31,7 @@ export function startNode(args: string[], options: { env?: NodeJS.ProcessEnv; ke
   const rssFile = path.join(scratch, "rss.json");
   const { NODE_OPTIONS: _ignored, ...parentEnv } = process.env;
   const loader = options.tsx === false ? [] : ["--import", "tsx"];
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...loader, "--import", peakRssPreload, ...args], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...loader, "--require", peakRssPreload, ...args], {
     cwd: projectRoot,
     env: { ...parentEnv, ...options.env, KAKUNIN_BENCH_RSS_FILE: rssFile },
     stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"],

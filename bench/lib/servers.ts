@@ -9,7 +9,7 @@ import { startNode, type NodeChild } from "./processes.js";
 export type RunningServer = {
   url: URL;
   process: NodeChild;
-  /** SQLite commits the server has made so far (bench/workers/count-commits.mjs), or NaN. */
+  /** SQLite commits the server has made so far (bench/workers/count-commits.cjs), or NaN. */
   commits(): Promise<number>;
   /** Stops it (SIGTERM, as in production) and returns its peak RSS in MB. */
   stop(): Promise<number | null>;
@@ -31,20 +31,18 @@ export function productionEnv(databasePath: string): NodeJS.ProcessEnv {
     PORT: "0",
     // Plain HTTP on loopback: a Secure cookie would never be sent back.
     COOKIE_SECURE: "false",
-    // One pool thread per core: more only time-slices argon2 and keeps 19 MiB per extra thread.
-    UV_THREADPOOL_SIZE: String(availableParallelism()),
   };
 }
 
 /** Extra node options for the server under test, e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof" to profile it. */
 const serverNodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
 
-const countCommits = path.join(projectRoot, "bench", "workers", "count-commits.mjs");
+const countCommits = path.join(projectRoot, "bench", "workers", "count-commits.cjs");
 
 async function startListening(args: string[], env: NodeJS.ProcessEnv, banner: RegExp, nodeArgs: string[] = [], tsx = true): Promise<RunningServer> {
   const counts = scratchDir("commits");
   const commitsFile = path.join(counts.dir, "commits.json");
-  const child = startNode(args, { env: { ...env, KAKUNIN_BENCH_COMMITS_FILE: commitsFile }, nodeArgs: [...nodeArgs, "--import", countCommits], tsx });
+  const child = startNode(args, { env: { ...env, KAKUNIN_BENCH_COMMITS_FILE: commitsFile }, nodeArgs: [...nodeArgs, "--require", countCommits], tsx });
   void child.exited.then(() => counts.remove());
   try {
     const match = await child.waitForLine(banner, 60_000);
@@ -88,7 +86,7 @@ function compiledServer(): string {
   const outDir = path.join(projectRoot, "node_modules", ".cache", "kakunin-bench-dist");
   rmSync(outDir, { recursive: true, force: true });
   const tsc = spawnSync(process.execPath, [path.join(projectRoot, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json", "--outDir", outDir], { cwd: projectRoot, encoding: "utf8" });
-  const entry = path.join(outDir, "src", "server.js");
+  const entry = path.join(outDir, "src", "start.cjs");
   if (!existsSync(entry)) throw new Error(`tsc did not produce ${entry}: ${tsc.stdout}${tsc.stderr}`);
   compiled = entry;
   return entry;
@@ -99,12 +97,13 @@ export function startKakunin(databasePath: string, extraEnv: NodeJS.ProcessEnv =
   const env = { ...productionEnv(databasePath), ...extraEnv };
   const banner = /listening on (http:\/\/\S+)/;
   if (process.env.BENCH_SERVER !== "tsx") return startListening([compiledServer()], env, banner, serverNodeArgs, false);
-  return startListening(["src/server.ts"], env, banner, serverNodeArgs);
+  // tsx is an ES module loader: it starts libuv's pool before src/start.cts could size it.
+  return startListening(["src/start.cts"], { ...env, UV_THREADPOOL_SIZE: String(availableParallelism()) }, banner, serverNodeArgs);
 }
 
 /** How the server under test runs, for the notes. */
 export function serverCommand(): string {
-  return process.env.BENCH_SERVER !== "tsx" ? "node dist/src/server.js (compiled, no tsx, as npm start)" : "node --import tsx src/server.ts";
+  return process.env.BENCH_SERVER !== "tsx" ? "node dist/src/start.cjs (compiled, no tsx, as npm start)" : "node --import tsx src/start.cts";
 }
 
 /** A bare Express 5 "hello world", the yardstick of the page benchmark. */

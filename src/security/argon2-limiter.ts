@@ -16,7 +16,8 @@ export type LimitedHasher = Hasher & { readonly load: () => { running: number; w
 /**
  * Caps concurrent argon2 work. Each hash holds ~19 MiB and a libuv pool thread (shared with fs
  * and dns) for tens of milliseconds, so a flood of logins could exhaust memory and starve every
- * other request. At most `concurrency` (the pool size) run at once and `queue` wait; anything
+ * other request. At most `concurrency` are handed to the pool at once (which runs as many as it has
+ * threads and holds the rest without memory) and `queue` wait here; anything
  * beyond is refused at once, before it costs anything.
  */
 export function limitArgon2(inner: Hasher, limits: Argon2Limits): LimitedHasher {

@@ -1,6 +1,6 @@
 import type { Clock } from "../clock.js";
 import type { ScopePolicy } from "../config.js";
-import type { Db } from "../db/database.js";
+import { commitUnsynced, type Db } from "../db/database.js";
 
 /** What a counter is keyed on: always what was submitted, so real and unknown identifiers behave alike. */
 export type ThrottleScope = "login" | "officer" | "contract" | "address";
@@ -141,7 +141,8 @@ export function createAttemptThrottle(db: Db, clock: Clock) {
   return {
     counters,
     reserve(keys: ThrottleKey[]): Attempt {
-      const { wait, reserved } = reserve.immediate(keys);
+      // Unsynced: nobody is answered before the outcome's own (synced) commit, which makes it durable too.
+      const { wait, reserved } = commitUnsynced(db, () => reserve.immediate(keys));
       if (wait > 0) {
         const locked = !Number.isFinite(wait);
         return { allowed: false, locked, retryAfterSeconds: locked ? 3600 : Math.max(1, Math.ceil(wait / 1000)) };

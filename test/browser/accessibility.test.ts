@@ -131,7 +131,12 @@ describe("in Chromium: accessibility and layout of every page", function () {
     before(async function () {
       this.timeout(30_000);
       if (!browser) return;
-      await officer.signIn(browser.page);
+      try {
+        await officer.signIn(browser.page);
+      } catch (error) {
+        const refusals = server!.output().split("\n").filter((line) => /"status":4\d\d/.test(line)).slice(-4);
+        throw new Error(`${(error as Error).message}\nthe server's last refusals:\n${refusals.join("\n")}`);
+      }
       for (const { certificate, authKey } of Object.values(seeded.guarantees)) {
         const landed = await officer.verify(browser.page, certificate.contractNumber, authKey);
         if (landed.pathname !== `/guarantees/${certificate.contractNumber}`) throw new Error(`${certificate.contractNumber} did not verify`);

@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { expect } from "chai";
+import fc from "fast-check";
 import {
   addDays,
   formatEraDate,
@@ -115,6 +116,19 @@ describe("format/era-date", () => {
         expect(() => formatEraDateTime(bad)).to.throw(RangeError);
       });
     }
+
+    it("when any instant from 1952 to 2099 is shown, then it is what the Asia/Tokyo zone database says", () => {
+      const tokyo = new Intl.DateTimeFormat("en-US", { timeZone: "Asia/Tokyo", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+      fc.assert(fc.property(fc.integer({ min: Date.UTC(1952, 0, 1), max: Date.UTC(2099, 11, 31) }), (ms) => {
+        const p = Object.fromEntries(tokyo.formatToParts(new Date(ms)).map((part) => [part.type, part.value]));
+        expect(formatSlashDateTime(new Date(ms).toISOString())).to.equal(`${p.year}/${p.month}/${p.day} ${p.hour}:${p.minute}`);
+        expect(tokyoDate(new Date(ms))).to.equal(`${p.year}-${p.month}-${p.day}`);
+      }), { numRuns: 2000 });
+    });
+
+    it("when an instant falls in Japan's daylight saving years (1948-1951), then it throws rather than show an hour off", () => {
+      expect(() => formatSlashDateTime("1950-06-01T00:00:00Z")).to.throw(RangeError);
+    });
 
     it("when the Date is invalid, then it throws", () => {
       expect(() => tokyoDate(new Date(Number.NaN))).to.throw(RangeError);

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { spawnTs } from "./support/processes.js";
 
@@ -44,6 +44,11 @@ describe("start-up configuration", function () {
         line: /^kakunin: invalid configuration: PORT must be a number from 0 to 65535 \(got "70000"\); SESSION_SECRET must be at least 32 bytes long$/,
       },
       {
+        name: "a thread pool size that is not a number",
+        env: { NODE_ENV: "test", PORT: "0", DATABASE_PATH: database, UV_THREADPOOL_SIZE: "lots" },
+        line: /^kakunin: invalid configuration: UV_THREADPOOL_SIZE must be an integer from 1 to 1024 \(got "lots"\)$/,
+      },
+      {
         name: "a database path under a regular file",
         env: { NODE_ENV: "test", PORT: "0", DATABASE_PATH: path.join(dir, "a-file", "kakunin.sqlite") },
         line: /^kakunin: cannot use the database at .*a-file\/kakunin\.sqlite: a part of the path is a file, not a folder$/,
@@ -60,7 +65,7 @@ describe("start-up configuration", function () {
       },
     ];
     const runs = await Promise.all(cases.map(async (c) => {
-      const child = spawnTs("src/server.ts", [], c.env);
+      const child = spawnTs("src/start.cts", [], c.env);
       return { ...c, code: await child.exited, stderr: child.stderr(), stdout: child.stdout() };
     }));
     for (const run of runs) {
@@ -72,5 +77,21 @@ describe("start-up configuration", function () {
       expect(run.stdout, run.name).not.to.contain("listening on");
       expect(run.stdout + run.stderr, run.name).not.to.match(/\n\s+at /);
     }
+  });
+
+  it("when started as npm start starts it, then argon2 gets one pool thread per core and twice as many hashes in flight, unless UV_THREADPOOL_SIZE says otherwise", async () => {
+    const listening = async (env: NodeJS.ProcessEnv) => {
+      const child = spawnTs("src/start.cts", [], { NODE_ENV: "test", PORT: "0", DATABASE_PATH: path.join(dir, "pool.sqlite"), ...env });
+      try {
+        await child.waitFor(/listening on/, { timeoutMs: 20_000 });
+        const line = child.stdout().split("\n").find((l) => l.includes('"msg":"listening"'));
+        return (JSON.parse(line!) as { argon2: unknown }).argon2;
+      } finally {
+        child.kill("SIGTERM");
+        await child.exited;
+      }
+    };
+    expect(await listening({})).to.deep.equal({ poolThreads: availableParallelism(), inFlight: 2 * availableParallelism(), queue: 32 });
+    expect(await listening({ UV_THREADPOOL_SIZE: "3" })).to.deep.equal({ poolThreads: 3, inFlight: 6, queue: 32 });
   });
 });

@@ -12,7 +12,7 @@ describe("security: the production limits", () => {
     expect(limits.contract).to.deep.equal({ kind: "consecutive", delayFrom: 20, firstDelayMs: 30_000, maxDelayMs: HOUR, lockAt: 100 });
     expect(limits.address).to.deep.equal({ kind: "window", limit: 100, windowMs: 24 * HOUR, blockMs: 24 * HOUR });
     expect(limits.form).to.deep.equal({ maxBytes: 4096, maxFields: 10 });
-    expect(limits.argon2).to.deep.equal({ concurrency: 4, queue: 32, retryAfterSeconds: 1 });
+    expect(limits.argon2).to.deep.equal({ concurrency: 8, queue: 32, retryAfterSeconds: 1 });
     expect(limits.server).to.include({ headersTimeoutMs: 20_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, maxHeadersCount: 100, maxHeaderSize: 16384 });
     expect(limits.session).to.deep.equal({ idleMs: 30 * MINUTE, absoluteMs: 8 * HOUR });
     expect(Object.isFrozen(limits.login)).to.equal(true);
@@ -26,10 +26,12 @@ describe("security: the production limits", () => {
     expect(test.limits.officer).to.deep.equal(PRODUCTION_LIMITS.officer);
   });
 
-  it("when the libuv pool is resized, then the argon2 cap follows it; a nonsense size is refused", () => {
-    expect(loadConfig({ NODE_ENV: "test", UV_THREADPOOL_SIZE: "8" }).limits.argon2.concurrency).to.equal(8);
+  it("when the libuv pool is resized, then twice its threads are handed argon2 work at once; a nonsense size is refused", () => {
+    expect(loadConfig({ NODE_ENV: "test", UV_THREADPOOL_SIZE: "2" }).limits.argon2.concurrency).to.equal(4);
+    expect(loadConfig({ NODE_ENV: "test" }).limits.argon2.concurrency).to.equal(8);
     expect(loadConfig({ NODE_ENV: "test", UV_THREADPOOL_SIZE: "8", ARGON2_CONCURRENCY: "2" }).limits.argon2.concurrency).to.equal(2);
     expect(() => loadConfig({ NODE_ENV: "test", ARGON2_CONCURRENCY: "0" })).to.throw(ConfigError, /ARGON2_CONCURRENCY/);
+    expect(() => loadConfig({ NODE_ENV: "test", UV_THREADPOOL_SIZE: "lots" })).to.throw(ConfigError, /UV_THREADPOOL_SIZE/);
   });
 });
 

@@ -33,6 +33,22 @@ describe("security: sessions and passwords", () => {
     expect(sessionRows()).to.equal(0);
   });
 
+  it("when an officer makes requests within a minute, then the session's expiry is written once, not per request", async () => {
+    const { login, password } = await givenOfficer(world);
+    const { agent } = await officerSession(world.app, login, password);
+    const expiry = () => (world.db.prepare("SELECT expires_at AS e FROM sessions WHERE officer_id IS NOT NULL").get() as { e: number }).e;
+    const atLogin = expiry();
+    world.clock.advance(30_000);
+    for (let i = 0; i < 3; i++) expect((await agent.get("/verify")).status).to.equal(200);
+    expect(expiry(), "30 s after login").to.equal(atLogin);
+    world.clock.advance(31_000);
+    await agent.get("/verify");
+    expect(expiry(), "61 s after login").to.equal(atLogin + 61_000);
+    world.clock.advance(1000);
+    await agent.get("/verify");
+    expect(expiry(), "a second later").to.equal(atLogin + 61_000);
+  });
+
   it("when an officer stays active past 8 hours after login, then the session ends anyway (absolute timeout)", async () => {
     const { login, password } = await givenOfficer(world);
     const { agent } = await officerSession(world.app, login, password);
@@ -111,6 +127,16 @@ describe("security: sessions and passwords", () => {
     } finally {
       app.close();
     }
+  });
+
+  it("when an anonymous browser asks for something that is not a form (its favicon, a stray path), then no session starts and no cookie is set", async () => {
+    for (const path of ["/favicon.ico", "/no-such-page", "/guarantees/02208-000001"]) {
+      const res = await request(world.app).get(path);
+      expect(res.status, path).to.be.oneOf([303, 404]);
+      expect(res.headers["set-cookie"], path).to.equal(undefined);
+    }
+    expect(count(world, "SELECT count(*) AS n FROM sessions")).to.equal(0);
+    expect((await request(world.app).get("/login")).headers["set-cookie"]).to.have.length(1);
   });
 
   it("when the login cookie is issued, then it is HttpOnly, SameSite=Strict, Path=/ and not the framework's default name", async () => {

@@ -8,12 +8,12 @@ export type ServerChild = Child & { url: string };
 export const TEST_SESSION_SECRET = "ops-tests-session-secret-0123456789abcdef";
 
 /**
- * The real entry point, `node --import tsx src/server.ts`, on a free port (PORT=0) over `databasePath`
+ * The real entry point, `node --import tsx src/start.cts`, on a free port (PORT=0) over `databasePath`
  * in production mode, with a non-Secure cookie because the tests speak plain HTTP (in production the
  * TLS proxy is in front). argon2 stays at the production parameters: the config refuses less.
  */
 export async function startServer(databasePath: string, env: NodeJS.ProcessEnv = {}): Promise<ServerChild> {
-  const child = spawnTs("src/server.ts", [], {
+  const child = spawnTs("src/start.cts", [], {
     NODE_ENV: "production", SESSION_SECRET: TEST_SESSION_SECRET, COOKIE_SECURE: "false",
     PORT: "0", HOST: "127.0.0.1", DATABASE_PATH: databasePath, ...env,
   });

@@ -1,6 +1,6 @@
-// Preloaded (--import) into every process the benchmark starts: at exit it writes the process's
-// peak resident set (getrusage ru_maxrss) and CPU time to KAKUNIN_BENCH_RSS_FILE. Nothing else changes.
-import { writeFileSync } from "node:fs";
+// Preloaded (--require: CommonJS leaves libuv's pool to be sized by src/start.cts) into every
+// process the benchmark starts: at exit it writes the process's peak resident set (getrusage ru_maxrss) and CPU time to KAKUNIN_BENCH_RSS_FILE. Nothing else changes.
+const { writeFileSync } = require("node:fs");
 
 const file = process.env.KAKUNIN_BENCH_RSS_FILE;
 if (file) {

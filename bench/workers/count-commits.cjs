@@ -1,14 +1,12 @@
-// Preloaded (--import) into the server under test: counts SQLite commits that wrote something
+// Preloaded (--require, CommonJS: an ES module preload would start libuv's pool before
+// src/start.cts sizes it) into the server under test: counts SQLite commits that wrote something
 // (autocommit writes and outermost transactions that changed a row), because each one costs an
 // fsync with synchronous=FULL, waited for on the event loop. On SIGUSR2 it writes { commits } to KAKUNIN_BENCH_COMMITS_FILE. Counting adds a
 // function call per statement; nothing else changes.
-import { writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import path from "node:path";
+const { writeFileSync } = require("node:fs");
 
 const file = process.env.KAKUNIN_BENCH_COMMITS_FILE;
 if (file) {
-  const require = createRequire(path.join(process.cwd(), "package.json"));
   const Database = require("better-sqlite3");
   let commits = 0;
   // Whether the transaction under way has changed a row: one that changed nothing commits without an fsync.
