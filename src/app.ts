@@ -72,6 +72,9 @@ export function createApp(deps: AppDeps): KakuninApp {
   const production = config.nodeEnv === "production";
 
   app.disable("x-powered-by");
+  // Every page is no-store and carries per-request content (確認日時, the CSRF token), so an ETag
+  // could never match; computing one would hash every page's HTML. Static files keep theirs.
+  app.set("etag", false);
   app.set("trust proxy", config.trustProxy);
   app.engine("hbs", engine({
     extname: ".hbs",

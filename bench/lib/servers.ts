@@ -92,18 +92,27 @@ function compiledServer(): string {
   return entry;
 }
 
+/** The node options of `npm start` (its V8 heap settings), read from package.json so that the
+ * benchmark runs the server exactly as it is started. */
+export function startNodeArgs(): string[] {
+  const script = (JSON.parse(readFileSync(path.join(projectRoot, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start;
+  const words = script.trim().split(/\s+/);
+  if (words[0] !== "node" || words.at(-1) !== "dist/src/start.cjs") throw new Error(`npm start is not "node [options] dist/src/start.cjs": ${script}`);
+  return words.slice(1, -1);
+}
+
 /** The compiled server, exactly as `npm start` runs it; BENCH_SERVER=tsx runs the sources through tsx instead, to show what the loader costs. */
 export function startKakunin(databasePath: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
   const env = { ...productionEnv(databasePath), ...extraEnv };
   const banner = /listening on (http:\/\/\S+)/;
-  if (process.env.BENCH_SERVER !== "tsx") return startListening([compiledServer()], env, banner, serverNodeArgs, false);
+  if (process.env.BENCH_SERVER !== "tsx") return startListening([compiledServer()], env, banner, [...startNodeArgs(), ...serverNodeArgs], false);
   // tsx is an ES module loader: it starts libuv's pool before src/start.cts could size it.
-  return startListening(["src/start.cts"], { ...env, UV_THREADPOOL_SIZE: String(availableParallelism()) }, banner, serverNodeArgs);
+  return startListening(["src/start.cts"], { ...env, UV_THREADPOOL_SIZE: String(availableParallelism()) }, banner, [...startNodeArgs(), ...serverNodeArgs]);
 }
 
 /** How the server under test runs, for the notes. */
 export function serverCommand(): string {
-  return process.env.BENCH_SERVER !== "tsx" ? "node dist/src/start.cjs (compiled, no tsx, as npm start)" : "node --import tsx src/start.cts";
+  return process.env.BENCH_SERVER !== "tsx" ? `node ${startNodeArgs().join(" ")} dist/src/start.cjs (compiled, no tsx, as npm start)` : "node --import tsx src/start.cts";
 }
 
 /** A bare Express 5 "hello world", the yardstick of the page benchmark. */

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import request from "supertest";
 import { givenGuarantee, givenOfficer } from "../support/given.js";
 import { buildTestApp, loginAs, postForm, type WebWorld } from "../support/web.js";
 
@@ -18,5 +19,12 @@ describe("officer journey (smoke)", () => {
     const page = await agent.get(res.headers.location!);
     expect(page.status).to.equal(200);
     expect(page.headers["cache-control"]).to.equal("no-store");
+    expect(page.headers.etag, "a no-store page is never revalidated, so it is not hashed for an ETag").to.equal(undefined);
+  });
+
+  it("when a style sheet is fetched, then it can be cached and revalidated", async () => {
+    const css = await request(world.app).get("/static/app.css");
+    expect(css.status).to.equal(200);
+    expect(css.headers.etag).to.be.a("string");
   });
 });
