@@ -58,7 +58,7 @@ export function judgedCommits(levels: LevelResult[]): number {
 /** What the disk alone allows: each commit is an fsync that the event loop waits for. */
 export function commitNote(what: string, commitsPerOp: number, commitMs: number): string {
   return `disk: one SQLite commit (WAL, synchronous=FULL) takes ${round(commitMs, 2)} ms here; the server made ${round(commitsPerOp, 2)} per ${what}, ` +
-    `so its event loop waits ${round(commitsPerOp * commitMs, 1)} ms on fsync per ${what}, which alone caps it at ${round(1000 / (commitsPerOp * commitMs), 0)}/s`;
+    `so its event loop waits at most ${round(commitsPerOp * commitMs, 1)} ms on fsync per ${what} (less where a commit is unsynced), which alone caps it at ${round(1000 / (commitsPerOp * commitMs), 0)}/s or more`;
 }
 
 export function rounds(options: BenchOptions): number {

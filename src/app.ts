@@ -125,13 +125,14 @@ export function createApp(deps: AppDeps): KakuninApp {
 
   app.use(createOrdererRoutes({ orderers: services.orderers }));
   app.get("/", (req, res) => res.redirect(303, req.user ? "/verify" : "/login"));
-  // Only the forms get a token: anything else (a browser's /favicon.ico, say) must not start a
-  // session, or its Set-Cookie could replace the one a login form's token belongs to.
-  app.use(["/login", "/password", "/logout"], exposeCsrfToken);
+  // An officer's pages, error pages included, show who is logged in and a logout form. Of the
+  // anonymous requests only the forms get a token: anything else (a browser's /favicon.ico, say)
+  // must not start a session, or its Set-Cookie could replace the one a login form's token is in.
+  app.use((req, res, next) => (req.user || FORM_PATHS.has(req.path) ? exposeCsrfToken(req, res, next) : next()));
   app.use(createAuthRoutes({ passport, clock, login, limits, logger }));
 
   const verification = createVerificationService({ db, clock, hasher, audit: services.audit, throttle: createSqliteThrottle(db, clock, limits) });
-  const officerOnly = [noStore, requireLogin(clock, limits.session), requirePasswordChanged, exposeCsrfToken];
+  const officerOnly = [noStore, requireLogin(clock, limits.session), requirePasswordChanged];
   app.use(createVerificationRoutes({ verification, clock, logger, officerOnly }));
   app.use(officerOnly, createGuaranteeRoutes({ db, clock, services }));
 
@@ -160,6 +161,9 @@ export function createApp(deps: AppDeps): KakuninApp {
   app.close = () => store.close();
   return app;
 }
+
+/** The anonymous pages that hold a form, and so a CSRF token (in a session of their own). */
+const FORM_PATHS = new Set(["/login", "/password", "/logout"]);
 
 const ERROR_HEADINGS: Record<number, string> = {
   400: "入力内容を受け付けられませんでした",

@@ -61,6 +61,7 @@ export const PRODUCTION_LIMITS: Limits = deepFreeze({
   contract: { kind: "consecutive", delayFrom: 20, firstDelayMs: 30_000, maxDelayMs: HOUR, lockAt: 100 },
   address: { kind: "window", limit: 100, windowMs: 24 * HOUR, blockMs: 24 * HOUR },
   form: { maxBytes: 4096, maxFields: 10 },
+  // concurrency: twice the pool; loadConfig sets it from UV_THREADPOOL_SIZE (Node's default pool here).
   argon2: { concurrency: 2 * NODE_DEFAULT_POOL_THREADS, queue: 32, retryAfterSeconds: 1 },
   server: {
     headersTimeoutMs: 20_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000,

@@ -92,12 +92,12 @@ function compiledServer(): string {
   return entry;
 }
 
-/** The node options of `npm start` (its V8 heap settings), read from package.json so that the
- * benchmark runs the server exactly as it is started. */
+/** The node options of `npm start` (`npm run serve`: its V8 heap settings), read from package.json
+ * so that the benchmark runs the server exactly as it is started, by npm or by systemd. */
 export function startNodeArgs(): string[] {
-  const script = (JSON.parse(readFileSync(path.join(projectRoot, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start;
+  const script = (JSON.parse(readFileSync(path.join(projectRoot, "package.json"), "utf8")) as { scripts: { serve: string } }).scripts.serve;
   const words = script.trim().split(/\s+/);
-  if (words[0] !== "node" || words.at(-1) !== "dist/src/start.cjs") throw new Error(`npm start is not "node [options] dist/src/start.cjs": ${script}`);
+  if (words[0] !== "node" || words.at(-1) !== "dist/src/start.cjs") throw new Error(`npm run serve is not "node [options] dist/src/start.cjs": ${script}`);
   return words.slice(1, -1);
 }
 

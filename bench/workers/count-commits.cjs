@@ -1,8 +1,9 @@
 // Preloaded (--require, CommonJS: an ES module preload would start libuv's pool before
 // src/start.cts sizes it) into the server under test: counts SQLite commits that wrote something
-// (autocommit writes and outermost transactions that changed a row), because each one costs an
-// fsync with synchronous=FULL, waited for on the event loop. On SIGUSR2 it writes { commits } to KAKUNIN_BENCH_COMMITS_FILE. Counting adds a
-// function call per statement; nothing else changes.
+// (autocommit writes and outermost transactions that changed a row), because each one is a WAL write
+// on the event loop and, unless made unsynced (the throttle's reservation), an fsync waited for there.
+// On SIGUSR2 it writes { commits } to KAKUNIN_BENCH_COMMITS_FILE. Counting adds a function call per
+// statement; nothing else changes.
 const { writeFileSync } = require("node:fs");
 
 const file = process.env.KAKUNIN_BENCH_COMMITS_FILE;

@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from "express";
 import type { Clock } from "../clock.js";
 import { PRODUCTION_LIMITS, type Limits } from "../config.js";
 import type { Officer } from "../officers/officer.repository.js";
+import { TOUCH_INTERVAL_MS } from "../sessions/session.repository.js";
 
 declare module "express-session" {
   interface SessionData {
@@ -33,8 +34,8 @@ export function requireLogin(clock: Clock, timeouts: Limits["session"] = PRODUCT
       session.destroy(() => res.redirect(303, "/login?expired=1"));
       return;
     }
-    // Refreshed at most once a minute, so that reading pages does not rewrite the session row each time.
-    if (now - (session.lastSeenAt ?? 0) > 60_000) session.lastSeenAt = now;
+    // Refreshed as seldom as the row's expiry, so that reading pages does not rewrite the session row each time.
+    if (now - (session.lastSeenAt ?? 0) > TOUCH_INTERVAL_MS) session.lastSeenAt = now;
     next();
   };
 }

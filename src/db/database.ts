@@ -19,20 +19,25 @@ export function openDatabase(file: string, options: { mustExist?: boolean } = {}
 }
 
 /**
- * Runs `commit` (which commits a transaction of its own) without waiting for the disk: in WAL mode
- * with synchronous=NORMAL the commit survives a crash of the process, and a power cut can lose it
- * only together with every commit after it, because the next FULL commit syncs the log up to and
- * including it. For writes nobody has been answered about yet, such as a throttle's reservation
- * before argon2: the outcome that follows is committed with FULL sync before the answer is sent.
+ * Runs `transaction` (a better-sqlite3 transaction, begun IMMEDIATE here) and commits it without
+ * waiting for the disk: in WAL mode with synchronous=NORMAL the commit survives a crash of the
+ * process, and a power cut can lose it only together with every commit after it, because the next
+ * FULL commit syncs the log up to and including it. For writes nobody has been answered about yet,
+ * such as a throttle's reservation before argon2. Inside an open transaction SQLite cannot change
+ * the level, and the outer commit decides anyway: the transaction then simply joins it.
  */
-export function commitUnsynced<T>(db: Db, commit: () => T): T {
-  if (db.inTransaction) return commit();
+export function commitUnsynced<A extends unknown[], R>(db: Db, transaction: Database.Transaction<(...args: A) => R>, ...args: A): R {
+  if (db.inTransaction) return transaction(...args);
+  const level = db.pragma("synchronous", { simple: true }) as number;
   // exec, not a prepared statement: SQLite applies a PRAGMA setting when the statement is prepared.
   db.exec("PRAGMA synchronous = NORMAL");
   try {
-    return commit();
+    return transaction.immediate(...args);
   } finally {
-    db.exec("PRAGMA synchronous = FULL");
+    // The wrapper has committed or rolled back, so the level can be set again; if it could not be,
+    // every later commit would silently skip its fsync: better to stop.
+    db.exec(`PRAGMA synchronous = ${level}`);
+    if (db.pragma("synchronous", { simple: true }) !== level) throw new Error("could not restore PRAGMA synchronous");
   }
 }
 

@@ -36,7 +36,10 @@ const ISO_DATE_TIME =
 // is the UTC clock nine hours on: plain arithmetic, independent of process.env.TZ and of ICU, and
 // far cheaper per call than Intl's formatToParts (every page shows several instants).
 const TOKYO_OFFSET_MS = 9 * 60 * 60 * 1000;
-const LAST_DAYLIGHT_SAVING_END = Date.UTC(1951, 8, 8);
+/** 1951-09-09 00:00 JST (+10 until then): the end of Japan's last daylight saving time. */
+const LAST_DAYLIGHT_SAVING_END = Date.UTC(1951, 8, 8, 15);
+/** Past this the shifted ISO string no longer has a four-digit year. */
+const LAST_TOKYO_INSTANT = Date.UTC(10000, 0, 1) - TOKYO_OFFSET_MS - 1;
 
 interface TokyoParts {
   readonly date: string;
@@ -104,7 +107,8 @@ function parseInstant(text: string): Date {
 
 function tokyoParts(instant: Instant): TokyoParts {
   const date = toDate(instant);
-  if (date.getTime() < LAST_DAYLIGHT_SAVING_END) throw new RangeError(`instant before Japan's last daylight saving time: ${date.toISOString()}`);
+  if (date.getTime() < LAST_DAYLIGHT_SAVING_END) throw new RangeError(`instant before the end of Japan's last daylight saving time: ${date.toISOString()}`);
+  if (date.getTime() > LAST_TOKYO_INSTANT) throw new RangeError(`instant after the year 9999 in Tokyo: ${date.toISOString()}`);
   // "YYYY-MM-DDTHH:MM:…" of the shifted instant; years stay four digits until 9999.
   const wall = new Date(date.getTime() + TOKYO_OFFSET_MS).toISOString();
   return { date: wall.slice(0, 10), year: wall.slice(0, 4), month: wall.slice(5, 7), day: wall.slice(8, 10), hour: wall.slice(11, 13), minute: wall.slice(14, 16) };

@@ -25,9 +25,6 @@ export function sessionTag(sessionId: string): string {
  * error page shows and every other log line of the request carries.
  */
 export function createRequestLog(logger: Logger): RequestHandler {
-  // The line is built here from the fields above and nothing else, so the logger's redaction paths
-  // (for objects of unknown shape) would only cost time on every request.
-  const requestLogger = logger.child({}, { redact: { paths: [] } });
   return (req, res, next) => {
     const incoming = req.get("x-request-id");
     const requestId = incoming !== undefined && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -53,8 +50,8 @@ export function createRequestLog(logger: Logger): RequestHandler {
         ...(hadSession ? { session: sessionTag(req.sessionID) } : {}),
         ...(aborted ? { aborted: true } : {}),
       };
-      if (status >= 500) requestLogger.error(line, "request");
-      else requestLogger.info(line, "request");
+      if (status >= 500) logger.error(line, "request");
+      else logger.info(line, "request");
     };
     res.on("finish", () => log(false));
     res.on("close", () => log(!res.writableFinished));

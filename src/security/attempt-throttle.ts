@@ -142,7 +142,7 @@ export function createAttemptThrottle(db: Db, clock: Clock) {
     counters,
     reserve(keys: ThrottleKey[]): Attempt {
       // Unsynced: nobody is answered before the outcome's own (synced) commit, which makes it durable too.
-      const { wait, reserved } = commitUnsynced(db, () => reserve.immediate(keys));
+      const { wait, reserved } = commitUnsynced(db, reserve, keys);
       if (wait > 0) {
         const locked = !Number.isFinite(wait);
         return { allowed: false, locked, retryAfterSeconds: locked ? 3600 : Math.max(1, Math.ceil(wait / 1000)) };

@@ -1,6 +1,6 @@
 import session from "express-session";
 import type { Clock } from "../clock.js";
-import { TOUCH_INTERVAL_MS, type SessionRepository } from "./session.repository.js";
+import type { SessionRepository } from "./session.repository.js";
 
 type Callback = (err?: unknown, data?: session.SessionData | null) => void;
 
@@ -11,9 +11,6 @@ type Callback = (err?: unknown, data?: session.SessionData | null) => void;
  */
 export class SqliteSessionStore extends session.Store {
   private readonly purgeTimer: NodeJS.Timeout;
-  /** The row's expiry as read, per loaded session: a request that comes within TOUCH_INTERVAL_MS of
-   * the last push then costs no write, nor even the UPDATE that would find nothing to change. */
-  private readonly loadedExpiry = new WeakMap<object, number>();
 
   constructor(
     private readonly sessions: SessionRepository,
@@ -34,25 +31,16 @@ export class SqliteSessionStore extends session.Store {
   }
 
   override get(sid: string, callback: Callback): void {
-    let row: { data: string; expiresAt: number } | undefined;
+    let raw: string | undefined;
     try {
-      row = this.sessions.get(sid, this.clock.now().getTime());
+      raw = this.sessions.get(sid, this.clock.now().getTime());
       // An expired row goes at once rather than at the next purge. Only correctly signed cookies
       // reach the store, so a flood of made-up ids cannot turn this into writes.
-      if (row === undefined) this.sessions.destroy(sid);
+      if (raw === undefined) this.sessions.destroy(sid);
     } catch (error) {
       return callback(error);
     }
-    const data = row === undefined ? null : parseSession(row.data);
-    if (data) this.loadedExpiry.set(data, row!.expiresAt);
-    callback(null, data);
-  }
-
-  override createSession(req: Parameters<session.Store["createSession"]>[0], data: session.SessionData): session.Session & Partial<session.SessionData> {
-    const created = super.createSession(req, data);
-    const expiresAt = this.loadedExpiry.get(data);
-    if (expiresAt !== undefined) this.loadedExpiry.set(created, expiresAt);
-    return created;
+    callback(null, raw === undefined ? null : parseSession(raw));
   }
 
   override set(sid: string, data: session.SessionData, callback?: (err?: unknown) => void): void {
@@ -65,11 +53,9 @@ export class SqliteSessionStore extends session.Store {
     }
   }
 
-  override touch(sid: string, data: session.SessionData, callback?: (err?: unknown) => void): void {
+  override touch(sid: string, _data: session.SessionData, callback?: (err?: unknown) => void): void {
     try {
-      const expiresAt = this.expiresAt();
-      if ((this.loadedExpiry.get(data) ?? -Infinity) >= expiresAt - TOUCH_INTERVAL_MS) return callback?.();
-      this.sessions.touch(sid, expiresAt);
+      this.sessions.touch(sid, this.expiresAt());
       callback?.();
     } catch (error) {
       callback?.(error);

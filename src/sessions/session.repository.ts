@@ -8,7 +8,7 @@ const rowKey = (sid: string) => createHash("sha256").update(sid).digest("hex");
 export const TOUCH_INTERVAL_MS = 60_000;
 
 export function createSessionRepository(db: Db) {
-  const get = db.prepare<[string, number], { data: string; expiresAt: number }>("SELECT data, expires_at AS expiresAt FROM sessions WHERE sid = ? AND expires_at > ?");
+  const get = db.prepare<[string, number], { data: string }>("SELECT data FROM sessions WHERE sid = ? AND expires_at > ?");
   const upsert = db.prepare(`
     INSERT INTO sessions (sid, officer_id, data, expires_at) VALUES (@sid, @officerId, @data, @expiresAt)
     ON CONFLICT (sid) DO UPDATE SET officer_id = excluded.officer_id, data = excluded.data, expires_at = excluded.expires_at`);
@@ -20,7 +20,7 @@ export function createSessionRepository(db: Db) {
   const destroyAll = db.prepare("DELETE FROM sessions");
   const countByOfficer = db.prepare<[number, number], { n: number }>("SELECT count(*) AS n FROM sessions WHERE officer_id = ? AND expires_at > ?");
   return {
-    get: (sid: string, nowMs: number) => get.get(rowKey(sid), nowMs),
+    get: (sid: string, nowMs: number) => get.get(rowKey(sid), nowMs)?.data,
     set: (sid: string, officerId: number | null, data: string, expiresAt: number) => void upsert.run({ sid: rowKey(sid), officerId, data, expiresAt }),
     touch: (sid: string, expiresAt: number) => void touch.run({ sid: rowKey(sid), expiresAt }),
     destroy: (sid: string) => void destroy.run(rowKey(sid)),

@@ -21,7 +21,7 @@ export function verifyThrottledMessage(throttled: { retryAfterSeconds: number; l
 }
 
 /**
- * `officerOnly` are the guards (login, password changed, CSRF token for the page). POST /verify
+ * `officerOnly` are the guards (login, password changed). POST /verify
  * reads its form before them, so the order is body -> CSRF -> form -> session -> throttle -> argon2.
  */
 export function createVerificationRoutes(deps: { verification: VerificationService; clock: Clock; logger: Logger; officerOnly: RequestHandler[] }): Router {

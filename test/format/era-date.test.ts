@@ -117,17 +117,21 @@ describe("format/era-date", () => {
       });
     }
 
-    it("when any instant from 1952 to 2099 is shown, then it is what the Asia/Tokyo zone database says", () => {
+    it("when any instant from the end of daylight saving in 1951 to 2099 is shown, then it is what the Asia/Tokyo zone database says", () => {
       const tokyo = new Intl.DateTimeFormat("en-US", { timeZone: "Asia/Tokyo", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
-      fc.assert(fc.property(fc.integer({ min: Date.UTC(1952, 0, 1), max: Date.UTC(2099, 11, 31) }), (ms) => {
+      fc.assert(fc.property(fc.integer({ min: Date.UTC(1951, 8, 8, 15), max: Date.UTC(2099, 11, 31) }), (ms) => {
         const p = Object.fromEntries(tokyo.formatToParts(new Date(ms)).map((part) => [part.type, part.value]));
         expect(formatSlashDateTime(new Date(ms).toISOString())).to.equal(`${p.year}/${p.month}/${p.day} ${p.hour}:${p.minute}`);
         expect(tokyoDate(new Date(ms))).to.equal(`${p.year}-${p.month}-${p.day}`);
       }), { numRuns: 2000 });
     });
 
-    it("when an instant falls in Japan's daylight saving years (1948-1951), then it throws rather than show an hour off", () => {
+    it("when an instant falls in Japan's daylight saving years (to 1951-09-09 00:00 JST) or past 9999, then it throws rather than show a wrong time", () => {
       expect(() => formatSlashDateTime("1950-06-01T00:00:00Z")).to.throw(RangeError);
+      expect(() => formatSlashDateTime("1951-09-08T14:59:00Z")).to.throw(RangeError);
+      expect(formatSlashDateTime("1951-09-08T15:00:00Z")).to.equal("1951/09/09 00:00");
+      expect(formatSlashDateTime("9999-12-31T14:59:00Z")).to.equal("9999/12/31 23:59");
+      expect(() => formatSlashDateTime("9999-12-31T15:00:00Z")).to.throw(RangeError);
     });
 
     it("when the Date is invalid, then it throws", () => {

@@ -56,6 +56,15 @@ describe("verifying a guarantee", () => {
     expect(world.db.prepare("SELECT count(*) AS n FROM audit_events").get()).to.deep.equal(before.audit);
   });
 
+  it("when a logged-in officer's form is refused before the guards (a field far too long), then the error page still shows who is logged in and a working logout form", async () => {
+    const agent = await officerAgent();
+    const res = await postForm(agent, "/verify", "/verify", { contractNumber: "0".repeat(200), authKey: "ABC" });
+    expect(res.status).to.equal(400);
+    expect(res.text).to.contain('action="/logout"');
+    const logout = await agent.post("/logout").type("form").send({ _csrf: /name="_csrf" value="([^"]+)"/.exec(res.text)![1] });
+    expect(logout.status).to.equal(303);
+  });
+
   it("when the key is typed with dashes, spaces, lower case and look-alikes, then it still verifies", async () => {
     const issued = await givenGuarantee(world);
     const agent = await officerAgent();

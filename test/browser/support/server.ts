@@ -18,12 +18,12 @@ export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /**
- * Starts the real entry point, `node --import tsx src/server.ts`, on a free port (PORT=0) over
+ * Starts the service's entry point through tsx, `node --import tsx src/start.cts`, on a free port (PORT=0) over
  * `databasePath`, with the production argon2 parameters (the config refuses cheaper ones), and
  * resolves once it prints "listening on http://…".
  */
 export async function startServer(databasePath: string, options: { timeoutMs?: number } = {}): Promise<RunningServer> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/start.cts"], {
     cwd: projectRoot,
     env: childEnv({ PORT: "0", HOST: "127.0.0.1", DATABASE_PATH: databasePath }),
     stdio: ["ignore", "pipe", "pipe"],
