@@ -10,6 +10,8 @@ import { createServices } from "./services.js";
 
 /** How long a shutdown waits for requests in flight before it closes their connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
+/** A repeat of the first signal within this is the same one relayed (by npm), and ignored. */
+const RELAYED_SIGNAL_MS = 500;
 
 /** A start-up failure we can explain in one line; anything else is a bug and keeps its stack in the log. */
 class StartupError extends Error {}
@@ -93,13 +95,16 @@ async function main(logger: Logger): Promise<void> {
   // Plain text, for people and for the tests that start it with PORT=0.
   process.stdout.write(`Kakunin is listening on ${urlOf(config.host, port)}\n`);
 
-  let closing = false;
+  let closing: { signal: NodeJS.Signals; at: number } | undefined;
   const shutdown = (signal: NodeJS.Signals) => {
     if (closing) {
+      // Ctrl-C under `npm start` reaches us twice, from the terminal and relayed by npm: the same
+      // signal within a moment is that one press, not an operator insisting.
+      if (signal === closing.signal && Date.now() - closing.at < RELAYED_SIGNAL_MS) return;
       logger.warn({ signal }, "second signal: exiting at once");
       process.exit(1);
     }
-    closing = true;
+    closing = { signal, at: Date.now() };
     logger.info({ signal, inFlight: inFlight.size }, "shutting down: no new connections, finishing the requests in flight");
     for (const res of inFlight) if (!res.headersSent) res.setHeader("Connection", "close");
     const grace = setTimeout(() => {

@@ -106,4 +106,16 @@ describe("graceful shutdown", function () {
     // Cut, unless its argon2 work happened to finish before the second signal on a loaded machine.
     expect(await pending).to.be.oneOf(["cut", "answered"]);
   });
+
+  it("when Ctrl-C reaches it twice at once (from the terminal and relayed by npm), then the shutdown stays graceful", async () => {
+    server = await startServer(world.databasePath);
+    const session = await loginOver(server.url, officer.login, officer.password);
+    const pending = verify(session).then((res) => res.status, () => "cut");
+    await reservations(1);
+    server.kill("SIGINT");
+    server.kill("SIGINT");
+    expect(await pending).to.equal(303);
+    expect(await server.exited).to.equal(0);
+    expect(jsonLines(server).map((l) => l.msg)).not.to.include("second signal: exiting at once");
+  });
 });
