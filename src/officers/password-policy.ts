@@ -1,4 +1,4 @@
-import { dictionary } from "@zxcvbn-ts/language-common";
+import { createRequire } from "node:module";
 import { hasForbiddenCharacters } from "../format/normalize.js";
 
 /** NIST SP 800-63B-4 for password-only login: at least 15 characters, at most 256 (well above 64),
@@ -6,7 +6,17 @@ import { hasForbiddenCharacters } from "../format/normalize.js";
 export const PASSWORD_MIN_LENGTH = 15;
 export const PASSWORD_MAX_LENGTH = 256;
 
-const commonPasswords: ReadonlySet<string> = new Set(dictionary["passwords-common"].map((p: string) => p.toLowerCase()));
+const require = createRequire(import.meta.url);
+let commonPasswords: ReadonlySet<string> | undefined;
+
+/** The blocklist is loaded at the first password set, not at start-up: about 4 MB of heap that a
+ * server answering verifications would otherwise carry for nothing. */
+function isCommonPassword(lower: string): boolean {
+  commonPasswords ??= new Set(
+    (require("@zxcvbn-ts/language-common") as typeof import("@zxcvbn-ts/language-common")).dictionary["passwords-common"].map((p: string) => p.toLowerCase()),
+  );
+  return commonPasswords.has(lower);
+}
 
 const SERVICE_WORDS = ["kakunin", "確認", "password", "passwort", "パスワード", "dsure", "d-sure", "denshihosho", "電子保証"];
 
@@ -27,7 +37,7 @@ export function checkNewPassword(raw: string, context: PasswordContext): string 
   // one could never be typed in: refuse it here rather than lock its owner out.
   if (hasForbiddenCharacters(password)) return "制御文字・書式制御文字（ゼロ幅文字など）は使用できません。";
   const lower = password.toLowerCase();
-  if (commonPasswords.has(lower)) return "よく使われるパスワードのため使用できません。";
+  if (isCommonPassword(lower)) return "よく使われるパスワードのため使用できません。";
   if (new Set(lower).size <= 2) return "同じ文字の繰り返しは使用できません。";
   const contextWords = [
     context.login,
