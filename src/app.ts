@@ -92,6 +92,10 @@ export function createApp(deps: AppDeps): KakuninApp {
   app.use(createRequestLog(logger));
   app.use("/static", express.static(publicDir, { index: false, fallthrough: false, maxAge: production ? "1h" : 0 }));
 
+  // Browsers ask for /favicon.ico on their own (for a PDF, say): answered here, before any session,
+  // so that it can neither start one nor re-send a session cookie the page has just replaced.
+  app.get("/favicon.ico", (_req, res) => res.redirect(301, "/static/favicon.svg"));
+
   app.get("/healthz", noStore, (_req, res) => {
     db.prepare("SELECT 1").get();
     res.type("text/plain").send("ok");

@@ -129,11 +129,22 @@ describe("security: sessions and passwords", () => {
   it("when an anonymous browser asks for something that is not a form (its favicon, a stray path), then no session starts and no cookie is set", async () => {
     for (const path of ["/favicon.ico", "/no-such-page", "/guarantees/02208-000001"]) {
       const res = await request(world.app).get(path);
-      expect(res.status, path).to.be.oneOf([303, 404]);
+      expect(res.status, path).to.be.oneOf([301, 303, 404]);
       expect(res.headers["set-cookie"], path).to.equal(undefined);
     }
     expect(count(world, "SELECT count(*) AS n FROM sessions")).to.equal(0);
     expect((await request(world.app).get("/login")).headers["set-cookie"]).to.have.length(1);
+  });
+
+  it("when a logged-in browser asks for its favicon late, then the answer carries no session cookie (that could undo a logout or a fresh login form)", async () => {
+    const { login, password } = await givenOfficer(world);
+    const { agent } = await officerSession(world.app, login, password);
+    world.clock.advance(2 * MINUTE);
+    const res = await agent.get("/favicon.ico");
+    expect(res.status).to.equal(301);
+    expect(res.headers.location).to.equal("/static/favicon.svg");
+    expect(res.headers["set-cookie"]).to.equal(undefined);
+    expect((await agent.get("/static/favicon.svg")).status).to.equal(200);
   });
 
   it("when the login cookie is issued, then it is HttpOnly, SameSite=Strict, Path=/ and not the framework's default name", async () => {

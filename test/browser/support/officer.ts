@@ -34,6 +34,8 @@ export function createOfficerSession(baseUrl: string, seeded: Seeded) {
 
     /** Logged in afresh (any earlier session dropped), password changed, on /verify. */
     async signIn(page: Page): Promise<void> {
+      // A request of the page before still in flight could set its cookie again after the clearing.
+      await page.waitForLoadState("networkidle");
       await page.context().clearCookies();
       let landed = await this.submitLogin(page);
       if (landed.pathname === "/password") landed = await this.submitPasswordChange(page);
