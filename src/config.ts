@@ -50,9 +50,9 @@ export type Limits = Readonly<{
 }>;
 
 const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
 /** libuv's pool size when UV_THREADPOOL_SIZE is not set. */
 const NODE_DEFAULT_POOL_THREADS = 4;
-const HOUR = 60 * MINUTE;
 
 /** The production numbers. Tests and the scan may raise them, production may not (see loadConfig). */
 export const PRODUCTION_LIMITS: Limits = deepFreeze({
