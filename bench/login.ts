@@ -1,12 +1,11 @@
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { closeConnections, loopbackAddress, Session } from "./lib/http-client.js";
-import { measureAgainstBound } from "./lib/interleave.js";
+import { loopbackAddress, Session } from "./lib/http-client.js";
 import type { BenchOptions } from "./lib/options.js";
 import { measure, type BenchResult } from "./lib/report.js";
 import { seedDatabase } from "./lib/seed.js";
 import { scratchDir, startKakunin } from "./lib/servers.js";
-import { commitNote, judgeAgainstBound, judgedCommits, levelRows, rounds } from "./verify.js";
+import { commitNote, judgeAgainstBound, judgedCommits, levelRows, loadLevels, stopServer } from "./verify.js";
 import { measureCommitMs } from "./lib/disk.js";
 
 /**
@@ -45,15 +44,9 @@ export function runLogin(options: BenchOptions): Promise<BenchResult> {
           if (wrong) return { outcome: reply.status === 401 ? "refused" : `unexpected ${reply.status}`, latencyMs };
           return { outcome: reply.status === 303 && reply.location === "/verify" ? "logged in" : `unexpected ${reply.status}`, latencyMs };
         };
-        measured = await measureAgainstBound({
-          levels, rounds: rounds(options), sliceMs: (options.durationS * 1000) / rounds(options), warmupMs: options.warmupS * 1000,
-          cores, serverPid: server.process.pid, commits: () => server.commits(), op,
-        });
+        measured = await loadLevels(server, options, levels, op);
       } finally {
-        closeConnections();
-        const hwm = server.process.peakRssNowMb();
-        const atExit = await server.stop();
-        peakRssMb = Math.max(hwm ?? 0, atExit ?? 0) || null;
+        peakRssMb = await stopServer(server);
       }
       result.rows.push(...levelRows(measured.levels, "logins/s"));
       const commitMs = measureCommitMs();

@@ -6,7 +6,7 @@ import { loginOfficers } from "./lib/officers.js";
 import type { BenchOptions } from "./lib/options.js";
 import { measure, round, target, type BenchResult } from "./lib/report.js";
 import { generousVerifyRate, seedDatabase } from "./lib/seed.js";
-import { scratchDir, serverCommand, startKakunin } from "./lib/servers.js";
+import { scratchDir, serverCommand, startKakunin, type RunningServer } from "./lib/servers.js";
 
 /** Failures one benchmark officer may collect: production allows 10 per officer per 15 minutes
  * (and 100 per address per day; each officer has its own address), so the bench stays below. */
@@ -65,6 +65,23 @@ export function rounds(options: BenchOptions): number {
   return options.smoke ? 1 : 3;
 }
 
+/** `op` in closed loops at each of `levels` on `server`, in slices alternating with the bound's. */
+export function loadLevels(server: RunningServer, options: BenchOptions, levels: number[], op: () => Promise<{ outcome: string; latencyMs?: number }>) {
+  return measureAgainstBound({
+    levels, rounds: rounds(options), sliceMs: (options.durationS * 1000) / rounds(options), warmupMs: options.warmupS * 1000,
+    cores: options.cores, serverPid: server.process.pid, commits: () => server.commits(), op,
+  });
+}
+
+/** Closes the load's connections and stops the server: its peak RSS in MB, the higher of /proc's
+ * high-water mark before the stop and getrusage at exit. */
+export async function stopServer(server: RunningServer): Promise<number | null> {
+  closeConnections();
+  const hwm = server.process.peakRssNowMb();
+  const atExit = await server.stop();
+  return Math.max(hwm ?? 0, atExit ?? 0) || null;
+}
+
 /**
  * Logged-in officers POST /verify (real sessions, CSRF tokens, production throttles) in a closed
  * loop, in slices alternating with raw argon2 verifications in a process of their own.
@@ -107,16 +124,10 @@ export function runVerify(options: BenchOptions): Promise<BenchResult> {
           if (attempt === "right") return { outcome: reply.status === 303 && reply.location === `/guarantees/${contractNumber}` ? "granted" : `unexpected ${reply.status}` };
           return { outcome: reply.status === 400 ? "refused" : reply.status === 429 ? "throttled" : `unexpected ${reply.status}` };
         };
-        measured = await measureAgainstBound({
-          levels, rounds: rounds(options), sliceMs: (options.durationS * 1000) / rounds(options), warmupMs: options.warmupS * 1000,
-          cores, serverPid: server.process.pid, commits: () => server.commits(), op,
-        });
+        measured = await loadLevels(server, options, levels, op);
         result.details.maxFailuresPerOfficer = Math.max(...failures);
       } finally {
-        closeConnections();
-        const hwm = server.process.peakRssNowMb();
-        const atExit = await server.stop();
-        peakRssMb = Math.max(hwm ?? 0, atExit ?? 0) || null;
+        peakRssMb = await stopServer(server);
       }
 
       result.rows.push(...levelRows(measured.levels, "verifications/s"));

@@ -1,17 +1,10 @@
 import { startBoundProcess, type BoundLevel } from "./bounds.js";
-import { closedLoop } from "./closed-loop.js";
+import { closedLoop, type LoopResult } from "./closed-loop.js";
 import { cpuSecondsOf, ownCpuSeconds, threadCpuSecondsOf } from "./officers.js";
 import { percentile } from "./report.js";
 
-export type LevelResult = {
-  concurrency: number;
-  seconds: number;
-  completed: number;
-  perSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  outcomes: Record<string, number>;
+/** A level's closed loop over all its slices, and its figures against the bound. */
+export type LevelResult = Pick<LoopResult, "concurrency" | "seconds" | "completed" | "perSecond" | "p50Ms" | "p99Ms" | "maxMs" | "outcomes"> & {
   /** Raw argon2 verifications/s in the slices between this level's, and the ratio to it. */
   boundPerSecond: number;
   ratio: number;
