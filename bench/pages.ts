@@ -9,7 +9,7 @@ import { commitNote } from "./verify.js";
 import { seedDatabase } from "./lib/seed.js";
 import { scratchDir, serverCommand, startHelloWorld, startKakunin, type RunningServer } from "./lib/servers.js";
 
-type PageRun = { name: string; path: string; result: Result; perSecond: number; serverCpuMsPerRequest: number; mainThreadCpuMsPerRequest: number; commitsPerRequest: number };
+type PageRun = { name: string; path: string; result: Result; perSecond: number; serverCpuMsPerRequest: number; mainThreadCpuMsPerRequest: number; loadgenCpuMsPerRequest: number; bytesPerResponse: number; commitsPerRequest: number };
 
 /** One autocannon run (after a short warm-up run); every connection carries one officer's cookie. */
 async function hammer(server: RunningServer, pathname: string, connections: number, seconds: number, warmupSeconds: number, cookies: string[]) {
@@ -20,7 +20,9 @@ async function hammer(server: RunningServer, pathname: string, connections: numb
   const cpuBefore = cpuSecondsOf(server.process.pid);
   const mainBefore = threadCpuSecondsOf(server.process.pid).main;
   const commitsBefore = await server.commits();
+  const loadgenBefore = process.cpuUsage();
   const result = await autocannon({ url, connections, duration: seconds, setupClient });
+  const loadgen = process.cpuUsage(loadgenBefore);
   const commits = (await server.commits()) - commitsBefore;
   const perSecond = result.requests.total / result.duration;
   const requests = Math.max(1, result.requests.total);
@@ -28,6 +30,8 @@ async function hammer(server: RunningServer, pathname: string, connections: numb
     result, perSecond,
     serverCpuMsPerRequest: ((cpuSecondsOf(server.process.pid) - cpuBefore) * 1000) / requests,
     mainThreadCpuMsPerRequest: ((threadCpuSecondsOf(server.process.pid).main - mainBefore) * 1000) / requests,
+    loadgenCpuMsPerRequest: (loadgen.user + loadgen.system) / 1000 / requests,
+    bytesPerResponse: result.throughput.total / requests,
     commitsPerRequest: commits / requests,
   };
 }
@@ -95,6 +99,8 @@ export function runPages(options: BenchOptions): Promise<BenchResult> {
           "p99 ms": run.result.latency.p99,
           "server CPU ms/req": round(run.serverCpuMsPerRequest, 3),
           "of which event loop": round(run.mainThreadCpuMsPerRequest, 3),
+          "loadgen CPU ms/req": round(run.loadgenCpuMsPerRequest, 3),
+          "bytes/response": round(run.bytesPerResponse, 0),
           "commits/req": Number.isFinite(run.commitsPerRequest) ? round(run.commitsPerRequest, 2) : null,
           "non-2xx": run.result.non2xx,
           errors: run.result.errors + run.result.timeouts,
@@ -112,7 +118,7 @@ export function runPages(options: BenchOptions): Promise<BenchResult> {
         `${seeded.officers.length} officers' sessions spread over the connections; the server: ${serverCommand()}, NODE_ENV=production`,
         `server peak RSS ${peakRssMb ?? "?"} MB`,
       );
-      result.details = { connections, seconds, peakRssMb, commitMs, runs: [...runs, helloRun].map((r) => ({ name: r.name, path: r.path, perSecond: r.perSecond, latency: r.result.latency, non2xx: r.result.non2xx, errors: r.result.errors, serverCpuMsPerRequest: r.serverCpuMsPerRequest, mainThreadCpuMsPerRequest: r.mainThreadCpuMsPerRequest, commitsPerRequest: r.commitsPerRequest })) };
+      result.details = { connections, seconds, peakRssMb, commitMs, runs: [...runs, helloRun].map((r) => ({ name: r.name, path: r.path, perSecond: r.perSecond, latency: r.result.latency, non2xx: r.result.non2xx, errors: r.result.errors, serverCpuMsPerRequest: r.serverCpuMsPerRequest, mainThreadCpuMsPerRequest: r.mainThreadCpuMsPerRequest, loadgenCpuMsPerRequest: r.loadgenCpuMsPerRequest, bytesPerResponse: r.bytesPerResponse, commitsPerRequest: r.commitsPerRequest })) };
     } finally {
       scratch.remove();
     }

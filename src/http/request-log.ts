@@ -25,6 +25,10 @@ export function sessionTag(sessionId: string): string {
  * error page shows and every other log line of the request carries.
  */
 export function createRequestLog(logger: Logger): RequestHandler {
+  // The request line is an allow-list: the fields below and nothing else, none of them a secret.
+  // So it skips the logger's deny-list redaction, which walks its ~35 paths for every line
+  // (17 µs of the 20 a line costs, a tenth of a page's server time).
+  const lines = logger.child({}, { redact: { paths: [] } });
   return (req, res, next) => {
     const incoming = req.get("x-request-id");
     const requestId = incoming !== undefined && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -50,8 +54,8 @@ export function createRequestLog(logger: Logger): RequestHandler {
         ...(hadSession ? { session: sessionTag(req.sessionID) } : {}),
         ...(aborted ? { aborted: true } : {}),
       };
-      if (status >= 500) logger.error(line, "request");
-      else logger.info(line, "request");
+      if (status >= 500) lines.error(line, "request");
+      else lines.info(line, "request");
     };
     res.on("finish", () => log(false));
     res.on("close", () => log(!res.writableFinished));

@@ -95,7 +95,10 @@ describe("structured logs", () => {
       "POST /login 303", "POST /password 303", "POST /verify 303", `GET /guarantees/${contractNumber} 200`,
       `POST /guarantees/${contractNumber}/versions/1/print 204`, "GET /verify 200", "POST /logout 303", "POST /login 401", "POST /verify 400",
     ]);
+    // The request line is written unredacted, so it must hold these fields and no others.
+    const allowed = ["level", "time", "service", "msg", "evt", "requestId", "method", "path", "status", "durationMs", "ip", "officerId", "session", "aborted"];
     for (const line of requests) {
+      expect(Object.keys(line).filter((key) => !allowed.includes(key)), JSON.stringify(line)).to.deep.equal([]);
       expect(line.durationMs, JSON.stringify(line)).to.be.a("number");
       if (line.session !== undefined) expect(line.session).to.match(/^[0-9a-f]{16}$/);
     }

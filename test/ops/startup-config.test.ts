@@ -96,10 +96,11 @@ describe("start-up configuration", function () {
       try {
         let out = "";
         await new Promise<void>((resolve, reject) => {
-          child.stdout!.on("data", (chunk: Buffer) => { out += chunk.toString(); if (out.includes("listening on")) resolve(); });
+          child.stdout!.on("data", (chunk: Buffer) => { out += chunk.toString(); if (out.includes("listening on") && out.includes('"msg":"listening"')) resolve(); });
           child.once("exit", (code) => reject(new Error(`exited with ${code}: ${out}`)));
         });
-        // Listening comes after the start-up hash, so the pool has started by now.
+        // Listening comes after the start-up hash, so the pool has started by now. The log line and
+        // the banner are two writes to the pipe: wait for both, in whichever order they arrive.
         const threads = readdirSync(`/proc/${child.pid}/task`).length;
         const line = out.split("\n").find((l) => l.includes('"msg":"listening"'));
         return { threads, argon2: (JSON.parse(line!) as { argon2: unknown }).argon2 };
