@@ -4,6 +4,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { projectRoot } from "../../src/paths.js";
 
+/** Lines of a child's output kept for error messages. */
+const KEPT_LINES = 200;
+
 const peakRssPreload = path.join(projectRoot, "bench", "workers", "peak-rss.cjs");
 
 /** How a child ended: its status, peak RSS (MB) and CPU seconds, from getrusage at its exit. */
@@ -15,7 +18,7 @@ export type NodeChild = {
   pid: number;
   /** Resolves to the first stdout line matching `pattern` (rejects if the child exits first). */
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
-  /** Everything the child printed so far (stdout lines are kept only as a short tail). */
+  /** The last lines the child printed, stdout and stderr. */
   output(): string;
   stdoutLines(): number;
   /** Resolves when the child has exited, with its status and peak RSS (MB, from getrusage). */
@@ -36,23 +39,26 @@ export function startNode(args: string[], options: { env?: NodeJS.ProcessEnv; ke
     env: { ...parentEnv, ...options.env, KAKUNIN_BENCH_RSS_FILE: rssFile },
     stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"],
   });
-  let tail = "";
+  // The last lines only, as a ring: the server under test logs every request, and whatever this
+  // process spends per line is taken from the cores it shares with the server.
+  const kept: string[] = [];
+  let next = 0;
   let pending = "";
   let lines = 0;
   const waiters: { pattern: RegExp; resolve: (m: RegExpExecArray) => void }[] = [];
   const keep = (text: string) => {
-    tail = (tail + text).slice(-20_000);
+    kept[next] = text;
+    next = (next + 1) % KEPT_LINES;
   };
+  const tail = () => [...kept.slice(next), ...kept.slice(0, next)].join("");
   child.stdout!.setEncoding("utf8");
   child.stdout!.on("data", (chunk: string) => {
-    pending += chunk;
-    let newline: number;
-    while ((newline = pending.indexOf("\n")) >= 0) {
-      const line = pending.slice(0, newline);
-      pending = pending.slice(newline + 1);
+    const parts = (pending + chunk).split("\n");
+    pending = parts.pop()!;
+    for (const line of parts) {
       lines++;
       if (options.keepStdout !== false) keep(line + "\n");
-      for (const waiter of [...waiters]) {
+      for (const waiter of waiters.length > 0 ? [...waiters] : []) {
         const match = waiter.pattern.exec(line);
         if (match) {
           waiters.splice(waiters.indexOf(waiter), 1);
@@ -83,15 +89,15 @@ export function startNode(args: string[], options: { env?: NodeJS.ProcessEnv; ke
   return {
     child,
     pid: child.pid!,
-    output: () => tail,
+    output: tail,
     stdoutLines: () => lines,
     waitForLine(pattern, timeoutMs = 60_000) {
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern} from ${args.join(" ")}:\n${tail}`)), timeoutMs);
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern} from ${args.join(" ")}:\n${tail()}`)), timeoutMs);
         waiters.push({ pattern, resolve: (m) => { clearTimeout(timer); resolve(m); } });
         void exited.then(({ code, signal }) => {
           clearTimeout(timer);
-          reject(new Error(`${args.join(" ")} exited (${signal ?? code}) before printing ${pattern}:\n${tail}`));
+          reject(new Error(`${args.join(" ")} exited (${signal ?? code}) before printing ${pattern}:\n${tail()}`));
         });
       });
     },

@@ -68,8 +68,22 @@ export function isRealIsoDate(s: string): boolean {
   return year >= 1 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
 }
 
+/** Dates already formatted: a page shows a dozen and the same ones again and again (a pure function). */
+const formattedDates = new Map<string, string>();
+const MAX_FORMATTED_DATES = 10_000;
+
 /** "2026-11-25" -> "令和8年11月25日". Throws on anything but a real date from 明治 on. */
 export function formatEraDate(isoDate: string): string {
+  let formatted = formattedDates.get(isoDate);
+  if (formatted === undefined) {
+    formatted = eraDate(isoDate);
+    if (formattedDates.size >= MAX_FORMATTED_DATES) formattedDates.clear();
+    formattedDates.set(isoDate, formatted);
+  }
+  return formatted;
+}
+
+function eraDate(isoDate: string): string {
   if (!isRealIsoDate(isoDate)) {
     throw new RangeError(`not a calendar date: ${JSON.stringify(isoDate)}`);
   }

@@ -27,9 +27,10 @@ export function createVerifiedListService(deps: { db: Db; clock: Clock; audit: A
   const { db, clock, audit, guarantees } = deps;
   const grants = createGrantRepository(db);
 
-  // The view is audited and remembered as opened in one transaction, committed before the page renders.
+  // The view is audited and remembered as opened together (the group commit gives each write a
+  // savepoint of its own), committed before the page renders.
   const commits = createGroupCommit(db);
-  const recordView = db.transaction((officer: Officer, opened: OpenedGuarantee, event: ViewEvent, clientAddress: string, detail?: Record<string, unknown>) => {
+  const recordView = (officer: Officer, opened: OpenedGuarantee, event: ViewEvent, clientAddress: string, detail?: Record<string, unknown>) => {
     grants.recordOpened({
       ordererId: officer.ordererId, guaranteeId: opened.guarantee.id, at: clock.now().toISOString(),
       versionId: opened.current.id, status: opened.guarantee.status,
@@ -38,7 +39,7 @@ export function createVerifiedListService(deps: { db: Db; clock: Clock; audit: A
       event, outcome: "ok", actorKind: "officer", actor: officer.login, officerId: officer.id, ordererCode: officer.ordererCode,
       clientAddress, contractNumber: opened.guarantee.contractNumber, ...(detail ? { detail } : {}),
     });
-  });
+  };
 
   return {
     /** The guarantee and its version in force, if the officer's orderer holds it; undefined otherwise, whatever the reason. */
