@@ -21,6 +21,7 @@ import { publicDir, viewsDir } from "./paths.js";
 import { limitArgon2 } from "./security/argon2-limiter.js";
 import type { Hasher } from "./security/hasher.js";
 import type { Services } from "./services.js";
+import { limitNewSessions } from "./sessions/new-session-limit.js";
 import { SqliteSessionStore } from "./sessions/session-store.js";
 import { createSessionRepository } from "./sessions/session.repository.js";
 import { createSqliteThrottle } from "./verification/sqlite-throttle.js";
@@ -98,7 +99,8 @@ export function createApp(deps: AppDeps): KakuninApp {
 
   app.use(acceptFormBodies(limits.form));
 
-  const store = new SqliteSessionStore(createSessionRepository(db), clock, limits.session.idleMs);
+  const sessions = createSessionRepository(db);
+  const store = new SqliteSessionStore(sessions, clock, limits.session);
   app.use(session({
     name: config.cookieSecure ? "__Host-kakunin" : "kakunin",
     secret: config.sessionSecret,
@@ -127,7 +129,13 @@ export function createApp(deps: AppDeps): KakuninApp {
   // An officer's pages, error pages included, show who is logged in and a logout form. Of the
   // anonymous requests only the forms get a token: anything else (a browser's /favicon.ico, say)
   // must not start a session, or its Set-Cookie could replace the one a login form's token is in.
-  app.use((req, res, next) => (req.user || FORM_PATHS.has(req.path) ? exposeCsrfToken(req, res, next) : next()));
+  // A form's new session counts against its address (DOS-04).
+  const newSessionLimit = limitNewSessions(sessions, clock, limits.newSessions);
+  app.use((req, res, next) => {
+    if (req.user) return exposeCsrfToken(req, res, next);
+    if (!FORM_PATHS.has(req.path)) return next();
+    newSessionLimit(req, res, (error?: unknown) => (error ? next(error) : exposeCsrfToken(req, res, next)));
+  });
   app.use(createAuthRoutes({ passport, clock, login, limits, logger }));
 
   const verification = createVerificationService({ db, clock, hasher, audit: services.audit, throttle: createSqliteThrottle(db, clock, limits) });

@@ -45,8 +45,11 @@ export type Limits = Readonly<{
     headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number;
     maxHeadersCount: number; maxHeaderSize: number; connectionsCheckingIntervalMs: number;
   }>;
-  /** Officer sessions (SES-04): idle, and since login whatever the activity. */
-  session: Readonly<{ idleMs: number; absoluteMs: number }>;
+  /** Officer sessions (SES-04): idle, and since login whatever the activity; an anonymous
+   * session (the login form's CSRF token) idle (DOS-04). */
+  session: Readonly<{ idleMs: number; absoluteMs: number; anonymousIdleMs: number }>;
+  /** Anonymous sessions one client address may start within `windowMs` and still hold (DOS-04). */
+  newSessions: Readonly<{ perAddress: number; windowMs: number }>;
 }>;
 
 const MINUTE = 60_000;
@@ -67,7 +70,8 @@ export const PRODUCTION_LIMITS: Limits = deepFreeze({
     headersTimeoutMs: 20_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000,
     maxHeadersCount: 100, maxHeaderSize: 16 * 1024, connectionsCheckingIntervalMs: 1_000,
   },
-  session: { idleMs: 30 * MINUTE, absoluteMs: 8 * HOUR },
+  session: { idleMs: 30 * MINUTE, absoluteMs: 8 * HOUR, anonymousIdleMs: 15 * MINUTE },
+  newSessions: { perAddress: 100, windowMs: 10 * MINUTE },
 } satisfies Limits);
 
 /** Raised (or lowered) numbers for tests and the scan; refused when NODE_ENV=production. */

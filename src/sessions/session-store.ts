@@ -15,7 +15,7 @@ export class SqliteSessionStore extends session.Store {
   constructor(
     private readonly sessions: SessionRepository,
     private readonly clock: Clock,
-    private readonly idleMs: number,
+    private readonly timeouts: { idleMs: number; anonymousIdleMs: number },
     purgeEveryMs = 10 * 60 * 1000,
   ) {
     super();
@@ -25,9 +25,10 @@ export class SqliteSessionStore extends session.Store {
 
   // From the injected clock, not from the cookie's expiry (which express-session computes from the
   // system clock), so that the row's lifetime and the guards' idle timeout agree in tests too.
-  // The absolute timeout is the guards' business (requireLogin).
-  private expiresAt(): number {
-    return this.clock.now().getTime() + this.idleMs;
+  // An anonymous session (a login form's token) lives shorter (DOS-04). The absolute timeout is
+  // the guards' business (requireLogin).
+  private expiresAt(officerId: number | null): number {
+    return this.clock.now().getTime() + (officerId === null ? this.timeouts.anonymousIdleMs : this.timeouts.idleMs);
   }
 
   override get(sid: string, callback: Callback): void {
@@ -45,17 +46,20 @@ export class SqliteSessionStore extends session.Store {
 
   override set(sid: string, data: session.SessionData, callback?: (err?: unknown) => void): void {
     try {
-      const officerId = (data as { passport?: { user?: { id?: number } } }).passport?.user?.id ?? null;
-      this.sessions.set(sid, officerId, JSON.stringify(data), this.expiresAt());
+      const officerId = officerIdOf(data);
+      this.sessions.set(sid, {
+        officerId, data: JSON.stringify(data), expiresAt: this.expiresAt(officerId),
+        clientAddress: data.clientAddress ?? null, nowMs: this.clock.now().getTime(),
+      });
       callback?.();
     } catch (error) {
       callback?.(error);
     }
   }
 
-  override touch(sid: string, _data: session.SessionData, callback?: (err?: unknown) => void): void {
+  override touch(sid: string, data: session.SessionData, callback?: (err?: unknown) => void): void {
     try {
-      this.sessions.touch(sid, this.expiresAt());
+      this.sessions.touch(sid, this.expiresAt(officerIdOf(data)));
       callback?.();
     } catch (error) {
       callback?.(error);
@@ -74,6 +78,11 @@ export class SqliteSessionStore extends session.Store {
   close(): void {
     clearInterval(this.purgeTimer);
   }
+}
+
+/** The logged-in officer's id, which passport keeps in the session; null for an anonymous session. */
+function officerIdOf(data: session.SessionData): number | null {
+  return (data as { passport?: { user?: { id?: number } } }).passport?.user?.id ?? null;
 }
 
 /** A row that does not hold a session object is treated as no session (a new one starts), never a 500. */

@@ -9,8 +9,10 @@ export const TOUCH_INTERVAL_MS = 60_000;
 
 export function createSessionRepository(db: Db) {
   const get = db.prepare<[string, number], { data: string }>("SELECT data FROM sessions WHERE sid = ? AND expires_at > ?");
+  // created_at and client_address are the row's first: a later save of the same session keeps them.
   const upsert = db.prepare(`
-    INSERT INTO sessions (sid, officer_id, data, expires_at) VALUES (@sid, @officerId, @data, @expiresAt)
+    INSERT INTO sessions (sid, officer_id, data, expires_at, client_address, created_at)
+    VALUES (@sid, @officerId, @data, @expiresAt, @clientAddress, @createdAt)
     ON CONFLICT (sid) DO UPDATE SET officer_id = excluded.officer_id, data = excluded.data, expires_at = excluded.expires_at`);
   const touch = db.prepare(`UPDATE sessions SET expires_at = @expiresAt WHERE sid = @sid AND expires_at < @expiresAt - ${TOUCH_INTERVAL_MS}`);
   const destroy = db.prepare("DELETE FROM sessions WHERE sid = ?");
@@ -19,9 +21,13 @@ export function createSessionRepository(db: Db) {
   const destroyOthers = db.prepare("DELETE FROM sessions WHERE officer_id = ? AND sid <> ?");
   const destroyAll = db.prepare("DELETE FROM sessions");
   const countByOfficer = db.prepare<[number, number], { n: number }>("SELECT count(*) AS n FROM sessions WHERE officer_id = ? AND expires_at > ?");
+  const countAnonymous = db.prepare<{ clientAddress: string; since: number; now: number }, { n: number }>(`
+    SELECT count(*) AS n FROM sessions
+     WHERE officer_id IS NULL AND client_address = @clientAddress AND created_at > @since AND expires_at > @now`);
   return {
     get: (sid: string, nowMs: number) => get.get(rowKey(sid), nowMs)?.data,
-    set: (sid: string, officerId: number | null, data: string, expiresAt: number) => void upsert.run({ sid: rowKey(sid), officerId, data, expiresAt }),
+    set: (sid: string, row: { officerId: number | null; data: string; expiresAt: number; clientAddress: string | null; nowMs: number }) =>
+      void upsert.run({ sid: rowKey(sid), officerId: row.officerId, data: row.data, expiresAt: row.expiresAt, clientAddress: row.clientAddress, createdAt: row.nowMs }),
     touch: (sid: string, expiresAt: number) => void touch.run({ sid: rowKey(sid), expiresAt }),
     destroy: (sid: string) => void destroy.run(rowKey(sid)),
     purgeExpired: (nowMs: number) => purge.run(nowMs).changes,
@@ -31,6 +37,8 @@ export function createSessionRepository(db: Db) {
     destroyByOfficerExcept: (officerId: number, keepSid: string) => destroyOthers.run(officerId, rowKey(keepSid)).changes,
     destroyAll: () => destroyAll.run().changes,
     countActiveByOfficer: (officerId: number, nowMs: number) => countByOfficer.get(officerId, nowMs)!.n,
+    /** Live anonymous sessions that `clientAddress` started after `sinceMs` (DOS-04). */
+    countRecentAnonymous: (clientAddress: string, sinceMs: number, nowMs: number) => countAnonymous.get({ clientAddress, since: sinceMs, now: nowMs })!.n,
   };
 }
 

@@ -144,7 +144,7 @@ describe("admin CLI: orderers, issuers and officers", () => {
     it("when an officer is disabled, then their sessions end; when enabled, they are active again", async () => {
       await world.run(["officer", "add", "--orderer", "022080", "--login", "mutsu-tanaka", "--name", "田中 一郎"]);
       const officer = world.services.officers.findByLogin("mutsu-tanaka")!;
-      createSessionRepository(world.db).set("sid-1", officer.id, "{}", Date.now() + 60_000);
+      createSessionRepository(world.db).set("sid-1", { officerId: officer.id, data: "{}", expiresAt: Date.now() + 60_000, clientAddress: null, nowMs: Date.now() });
       expect((await world.run(["officer", "disable", "mutsu-tanaka"])).status).to.equal(0);
       expect(world.services.officers.findByLogin("mutsu-tanaka")!.active).to.equal(false);
       expect(world.count("sessions")).to.equal(0);
@@ -179,9 +179,9 @@ describe("admin CLI: orderers, issuers and officers", () => {
       const sessions = createSessionRepository(world.db);
       const tanaka = world.services.officers.findByLogin("mutsu-tanaka")!;
       const sato = world.services.officers.findByLogin("mutsu-sato")!;
-      sessions.set("a", tanaka.id, "{}", Date.now() + 60_000);
-      sessions.set("b", tanaka.id, "{}", Date.now() + 60_000);
-      sessions.set("c", sato.id, "{}", Date.now() + 60_000);
+      sessions.set("a", { officerId: tanaka.id, data: "{}", expiresAt: Date.now() + 60_000, clientAddress: null, nowMs: Date.now() });
+      sessions.set("b", { officerId: tanaka.id, data: "{}", expiresAt: Date.now() + 60_000, clientAddress: null, nowMs: Date.now() });
+      sessions.set("c", { officerId: sato.id, data: "{}", expiresAt: Date.now() + 60_000, clientAddress: null, nowMs: Date.now() });
       const revoked = await world.run(["officer", "sessions", "mutsu-tanaka", "--revoke"]);
       expect(revoked.status).to.equal(0);
       expect(revoked.stdout).to.contain("2 session(s) of mutsu-tanaka ended");

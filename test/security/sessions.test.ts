@@ -7,7 +7,7 @@ import { createServices } from "../../src/services.js";
 import { givenOfficer } from "../support/given.js";
 import { buildTestApp, csrfTokenOf, type WebWorld } from "../support/web.js";
 import { countCalls } from "../support/world.js";
-import { count, HOUR, loginForm, MINUTE, officerSession, postLogin } from "./helpers.js";
+import { count, HOUR, loginForm, MINUTE, officerSession, postLogin, type Agent } from "./helpers.js";
 
 /** m, t and p of a PHC string, whatever their order. */
 const paramsOf = (phc: string) => Object.fromEntries(phc.split("$")[3]!.split(",").map((kv) => kv.split("=")));
@@ -43,7 +43,7 @@ describe("security: sessions and passwords", () => {
     expect(expiry(), "30 s later: not rewritten").to.equal(first);
     world.clock.advance(31_000);
     await agent.get("/login");
-    expect(expiry(), "61 s later: pushed to 30 minutes from now").to.equal(first + 61_000);
+    expect(expiry(), "61 s later: pushed to 15 minutes from now").to.equal(first + 61_000);
   });
 
   it("when an officer stays active past 8 hours after login, then the session ends anyway (absolute timeout)", async () => {
@@ -145,6 +145,63 @@ describe("security: sessions and passwords", () => {
     expect(res.headers.location).to.equal("/static/favicon.svg");
     expect(res.headers["set-cookie"]).to.equal(undefined);
     expect((await agent.get("/static/favicon.svg")).status).to.equal(200);
+  });
+
+  it("when a login form is opened, then its anonymous session lives 15 minutes on the server; once logged in, 30", async () => {
+    const { login, password } = await givenOfficer(world);
+    const { agent, token } = await loginForm(world.app);
+    const expiry = () => (world.db.prepare("SELECT expires_at AS e FROM sessions").get() as { e: number }).e;
+    expect(expiry() - world.clock.now().getTime()).to.equal(15 * MINUTE);
+    expect((await postLogin(agent, token, login, password)).status).to.equal(303);
+    expect(expiry() - world.clock.now().getTime()).to.equal(30 * MINUTE);
+    world.close();
+    world = await buildTestApp();
+    const form = await loginForm(world.app);
+    world.clock.advance(15 * MINUTE + 1000);
+    const late = await postLogin(form.agent, form.token, login, password);
+    expect(late.status, "a form left open past 15 minutes is refused and must be reloaded").to.equal(403);
+  });
+
+  it("when one address opens login forms without a cookie, then it holds at most 100 new sessions per 10 minutes: the next form gets 429 and writes nothing (DOS-04)", async () => {
+    world.close();
+    world = await buildTestApp({ env: { TRUST_PROXY: "1" } });
+    const rows = () => count(world, "SELECT count(*) AS n FROM sessions");
+    const open = (address: string, agent?: Agent) => (agent ?? request(world.app)).get("/login").set("X-Forwarded-For", address);
+    const office = "203.0.113.7";
+    const kept = request.agent(world.app);
+    expect((await open(office, kept)).status).to.equal(200);
+    for (let i = 1; i < 100; i++) expect((await open(office)).status, `form ${i + 1}`).to.equal(200);
+    expect(rows()).to.equal(100);
+
+    const refused = await open(office);
+    expect(refused.status).to.equal(429);
+    expect(refused.headers["retry-after"]).to.equal("600");
+    expect(refused.headers["set-cookie"], "no session for a refused form").to.equal(undefined);
+    expect(refused.text).to.contain("しばらく時間をおいてから");
+    expect(rows()).to.equal(100);
+    expect(world.logs.some((line) => line.includes('"code":"sessions.per_address"')), "the refusal is logged").to.equal(true);
+
+    expect((await open(office, kept)).status, "a browser that has its form already is not refused").to.equal(200);
+    expect((await open("198.51.100.20")).status, "another address is not refused").to.equal(200);
+
+    world.clock.advance(10 * MINUTE + 1000);
+    expect((await open(office)).status, "10 minutes on, the address may start sessions again").to.equal(200);
+    world.clock.advance(5 * MINUTE);
+    const live = world.db.prepare("SELECT count(*) AS n FROM sessions WHERE expires_at > ?").get(world.clock.now().getTime()) as { n: number };
+    expect(live.n, "15 minutes on, only the form opened at 10 minutes is left").to.equal(1);
+  });
+
+  it("when an office's officers each open the form and log in, then their sessions stop counting against the address", async () => {
+    world.close();
+    world = await buildTestApp({ env: { TRUST_PROXY: "1" }, limits: { newSessions: { perAddress: 3 } } });
+    const { login, password } = await givenOfficer(world);
+    for (let i = 0; i < 5; i++) {
+      const agent = request.agent(world.app);
+      const page = await agent.get("/login").set("X-Forwarded-For", "203.0.113.7");
+      expect(page.status, `officer ${i + 1}'s form`).to.equal(200);
+      const res = await agent.post("/login").set("X-Forwarded-For", "203.0.113.7").type("form").send({ _csrf: csrfTokenOf(page.text), username: login, password });
+      expect(res.status).to.equal(303);
+    }
   });
 
   it("when the login cookie is issued, then it is HttpOnly, SameSite=Strict, Path=/ and not the framework's default name", async () => {
