@@ -100,7 +100,7 @@ export function runPages(options: BenchOptions): Promise<BenchResult> {
           "server CPU ms/req": round(run.serverCpuMsPerRequest, 3),
           "of which event loop": round(run.mainThreadCpuMsPerRequest, 3),
           "loadgen CPU ms/req": round(run.loadgenCpuMsPerRequest, 3),
-          "bytes/response": round(run.bytesPerResponse, 0),
+          "bytes/response (with headers)": round(run.bytesPerResponse, 0),
           "commits/req": Number.isFinite(run.commitsPerRequest) ? round(run.commitsPerRequest, 2) : null,
           "non-2xx": run.result.non2xx,
           errors: run.result.errors + run.result.timeouts,

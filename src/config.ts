@@ -139,9 +139,19 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: { limits?: LimitOv
   if (concurrency === undefined || concurrency < 1 || concurrency > 2048) {
     problems.push(`ARGON2_CONCURRENCY must be an integer from 1 to 2048 (got "${env.ARGON2_CONCURRENCY}")`);
   }
+  // DOS-04's cap, raised by the operator where many offices share one egress address (a
+  // prefecture's municipal gateway, say): they would share 100 login forms per 10 minutes.
+  const newSessionsPerAddress = parseInteger(env.NEW_SESSIONS_PER_ADDRESS ?? String(PRODUCTION_LIMITS.newSessions.perAddress));
+  if (newSessionsPerAddress === undefined || newSessionsPerAddress < 1) {
+    problems.push(`NEW_SESSIONS_PER_ADDRESS must be a whole number of at least 1 (got "${env.NEW_SESSIONS_PER_ADDRESS}")`);
+  }
   if (overrides.limits && production) problems.push("limits cannot be overridden when NODE_ENV=production");
   const limits = mergeLimits(
-    { ...PRODUCTION_LIMITS, argon2: { ...PRODUCTION_LIMITS.argon2, concurrency: concurrency ?? 1 } },
+    {
+      ...PRODUCTION_LIMITS,
+      argon2: { ...PRODUCTION_LIMITS.argon2, concurrency: concurrency ?? 1 },
+      newSessions: { ...PRODUCTION_LIMITS.newSessions, perAddress: newSessionsPerAddress ?? 1 },
+    },
     production ? {} : overrides.limits ?? {},
   );
 

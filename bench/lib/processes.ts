@@ -18,7 +18,7 @@ export type NodeChild = {
   pid: number;
   /** Resolves to the first stdout line matching `pattern` (rejects if the child exits first). */
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
-  /** The last lines the child printed, stdout and stderr. */
+  /** The last of what the child printed: stdout's last lines and stderr's last chunks. */
   output(): string;
   stdoutLines(): number;
   /** Resolves when the child has exited, with its status and peak RSS (MB, from getrusage). */

@@ -22,19 +22,30 @@ export class TooManyNewSessionsError extends Error {
 /**
  * DOS-04: a login form's CSRF token needs a server-side session, so every cookie-less GET /login
  * would write a row. An address may hold at most `perAddress` anonymous sessions started within
- * `windowMs`; beyond that the form answers 429 and writes nothing. A session the browser already
- * has is never refused, and one that logs in stops counting (it becomes the officer's), so an
- * office behind one address is refused only if it opens that many forms without logging in.
+ * `windowMs`; beyond that the form answers 429 and writes nothing. Such a session lives a fixed
+ * time (limits.session.anonymousIdleMs, not pushed by reloads), so an address holds a bounded number
+ * of rows. A session the browser already has is never refused, and one that logs in stops
+ * counting (passport replaces it with the officer's).
  */
 export function limitNewSessions(sessions: SessionRepository, clock: Clock, limit: Limits["newSessions"]): RequestHandler {
-  return (req, _res, next) => {
+  // New sessions allowed but not yet written: the row is written as the response ends, and requests
+  // pipelined on one connection are all checked before the first of them ends.
+  const pending = new Map<string, number>();
+  return (req, res, next) => {
     // A session that holds a token was started earlier; csrf-sync puts one in every new session.
     if (req.session.csrfToken !== undefined) return next();
     const address = req.ip ?? "unknown";
     const now = clock.now().getTime();
-    if (sessions.countRecentAnonymous(address, now - limit.windowMs, now) >= limit.perAddress) {
+    const inFlight = pending.get(address) ?? 0;
+    if (sessions.countRecentAnonymous(address, now - limit.windowMs, now) + inFlight >= limit.perAddress) {
       return next(new TooManyNewSessionsError(Math.ceil(limit.windowMs / 1000)));
     }
+    pending.set(address, inFlight + 1);
+    res.once("close", () => {
+      const left = (pending.get(address) ?? 1) - 1;
+      if (left > 0) pending.set(address, left);
+      else pending.delete(address);
+    });
     req.session.clientAddress = address;
     next();
   };

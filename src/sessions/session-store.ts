@@ -25,8 +25,9 @@ export class SqliteSessionStore extends session.Store {
 
   // From the injected clock, not from the cookie's expiry (which express-session computes from the
   // system clock), so that the row's lifetime and the guards' idle timeout agree in tests too.
-  // An anonymous session (a login form's token) lives shorter (DOS-04). The absolute timeout is
-  // the guards' business (requireLogin).
+  // An anonymous session (a login form's token) lives a fixed, shorter time from its start (DOS-04;
+  // the repository never pushes its expiry). An officer's absolute timeout is the guards' business
+  // (requireLogin).
   private expiresAt(officerId: number | null): number {
     return this.clock.now().getTime() + (officerId === null ? this.timeouts.anonymousIdleMs : this.timeouts.idleMs);
   }
@@ -59,7 +60,8 @@ export class SqliteSessionStore extends session.Store {
 
   override touch(sid: string, data: session.SessionData, callback?: (err?: unknown) => void): void {
     try {
-      this.sessions.touch(sid, this.expiresAt(officerIdOf(data)));
+      const officerId = officerIdOf(data);
+      if (officerId !== null) this.sessions.touch(sid, this.expiresAt(officerId));
       callback?.();
     } catch (error) {
       callback?.(error);

@@ -10,11 +10,16 @@ export const TOUCH_INTERVAL_MS = 60_000;
 export function createSessionRepository(db: Db) {
   const get = db.prepare<[string, number], { data: string }>("SELECT data FROM sessions WHERE sid = ? AND expires_at > ?");
   // created_at and client_address are the row's first: a later save of the same session keeps them.
+  // An anonymous row keeps its first expiry too (DOS-04: a login form's session lives a fixed time,
+  // however often the form is reloaded); an officer's row has its expiry pushed.
   const upsert = db.prepare(`
     INSERT INTO sessions (sid, officer_id, data, expires_at, client_address, created_at)
     VALUES (@sid, @officerId, @data, @expiresAt, @clientAddress, @createdAt)
-    ON CONFLICT (sid) DO UPDATE SET officer_id = excluded.officer_id, data = excluded.data, expires_at = excluded.expires_at`);
-  const touch = db.prepare(`UPDATE sessions SET expires_at = @expiresAt WHERE sid = @sid AND expires_at < @expiresAt - ${TOUCH_INTERVAL_MS}`);
+    ON CONFLICT (sid) DO UPDATE SET officer_id = excluded.officer_id, data = excluded.data,
+      expires_at = CASE WHEN excluded.officer_id IS NULL AND sessions.officer_id IS NULL THEN sessions.expires_at ELSE excluded.expires_at END`);
+  const touch = db.prepare(`
+    UPDATE sessions SET expires_at = @expiresAt
+     WHERE sid = @sid AND officer_id IS NOT NULL AND expires_at < @expiresAt - ${TOUCH_INTERVAL_MS}`);
   const destroy = db.prepare("DELETE FROM sessions WHERE sid = ?");
   const purge = db.prepare("DELETE FROM sessions WHERE expires_at <= ?");
   const destroyByOfficer = db.prepare("DELETE FROM sessions WHERE officer_id = ?");

@@ -28,7 +28,17 @@ describe("the view engine", () => {
 
   it("when a template is broken, then the engine cannot be built and the error names the file", () => {
     write("guarantees/broken.hbs", "<p>{{#if name}}unclosed</p>");
-    expect(() => createViewEngine(dir)).to.throw(/guarantees[/\\]broken\.hbs cannot be parsed/);
+    expect(() => createViewEngine(dir)).to.throw(/guarantees[/\\]broken\.hbs cannot be compiled/);
+  });
+
+  it("when a template parses but cannot compile, then the engine cannot be built (not a 500 at its first render)", () => {
+    write("guarantees/odd.hbs", "<p>{{> stamp status other}}</p>");
+    expect(() => createViewEngine(dir)).to.throw(/guarantees[/\\]odd\.hbs cannot be compiled/);
+  });
+
+  it("when a template names a partial that does not exist, then the engine cannot be built", () => {
+    write("guarantees/typo.hbs", "<p>{{> stmap status}}</p>");
+    expect(() => createViewEngine(dir)).to.throw(/guarantees\/typo\.hbs uses the partial "stmap"/);
   });
 
   it("when a page that was not there at start-up is asked for, then the render fails instead of reading the disk", async () => {

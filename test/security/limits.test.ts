@@ -27,6 +27,14 @@ describe("security: the production limits", () => {
     expect(test.limits.officer).to.deep.equal(PRODUCTION_LIMITS.officer);
   });
 
+  it("when NEW_SESSIONS_PER_ADDRESS is set, then it replaces the cap of new anonymous sessions per address, in production too; nonsense is refused", () => {
+    const production = { NODE_ENV: "production", SESSION_SECRET: "x".repeat(32) };
+    expect(loadConfig({ ...production, NEW_SESSIONS_PER_ADDRESS: "2000" }).limits.newSessions).to.deep.equal({ perAddress: 2000, windowMs: 10 * MINUTE });
+    for (const bad of ["0", "-5", "lots", ""]) {
+      expect(() => loadConfig({ ...production, NEW_SESSIONS_PER_ADDRESS: bad }), bad).to.throw(ConfigError, /NEW_SESSIONS_PER_ADDRESS/);
+    }
+  });
+
   it("when the libuv pool is resized, then twice its threads are handed argon2 work at once; a nonsense size is refused", () => {
     expect(loadConfig({ NODE_ENV: "test", UV_THREADPOOL_SIZE: "2" }).limits.argon2.concurrency).to.equal(4);
     expect(loadConfig({ NODE_ENV: "test" }).limits.argon2.concurrency).to.equal(8);

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import net from "node:net";
 import request from "supertest";
 import { createApp } from "../../src/app.js";
 import { createLogger } from "../../src/logger.js";
@@ -7,7 +8,7 @@ import { createServices } from "../../src/services.js";
 import { givenOfficer } from "../support/given.js";
 import { buildTestApp, csrfTokenOf, type WebWorld } from "../support/web.js";
 import { countCalls } from "../support/world.js";
-import { count, HOUR, loginForm, MINUTE, officerSession, postLogin, type Agent } from "./helpers.js";
+import { count, HOUR, loginForm, MINUTE, officerSession, postLogin, serve, type Agent } from "./helpers.js";
 
 /** m, t and p of a PHC string, whatever their order. */
 const paramsOf = (phc: string) => Object.fromEntries(phc.split("$")[3]!.split(",").map((kv) => kv.split("=")));
@@ -33,17 +34,34 @@ describe("security: sessions and passwords", () => {
     expect(sessionRows()).to.equal(0);
   });
 
-  it("when a login form is reloaded, then its session's expiry is pushed forward, at most once a minute", async () => {
-    const agent = request.agent(world.app);
-    await agent.get("/login");
+  it("when an officer reads pages, then the session's expiry is pushed forward, at most once a minute", async () => {
+    const { login, password } = await givenOfficer(world);
+    const { agent } = await officerSession(world.app, login, password);
     const expiry = () => (world.db.prepare("SELECT expires_at AS e FROM sessions").get() as { e: number }).e;
     const first = expiry();
     world.clock.advance(30_000);
-    await agent.get("/login");
+    await agent.get("/verify");
     expect(expiry(), "30 s later: not rewritten").to.equal(first);
     world.clock.advance(31_000);
-    await agent.get("/login");
-    expect(expiry(), "61 s later: pushed to 15 minutes from now").to.equal(first + 61_000);
+    await agent.get("/verify");
+    expect(expiry(), "61 s later: pushed to 30 minutes from now").to.equal(first + 61_000);
+  });
+
+  it("when a login form is reloaded again and again, then its session still ends 15 minutes after the first form, and the next reload starts a new one (DOS-04)", async () => {
+    const agent = request.agent(world.app);
+    const first = csrfTokenOf((await agent.get("/login")).text);
+    const expiry = () => (world.db.prepare("SELECT expires_at AS e FROM sessions").get() as { e: number }).e;
+    const end = expiry();
+    expect(end - world.clock.now().getTime()).to.equal(15 * MINUTE);
+    for (let minute = 2; minute <= 14; minute += 2) {
+      world.clock.advance(2 * MINUTE);
+      expect(csrfTokenOf((await agent.get("/login")).text), `minute ${minute}: the same form session`).to.equal(first);
+      expect(expiry(), `minute ${minute}: the expiry has not moved`).to.equal(end);
+    }
+    world.clock.advance(MINUTE + 1000);
+    const later = csrfTokenOf((await agent.get("/login")).text);
+    expect(later, "past 15 minutes: a new session with a new token").to.not.equal(first);
+    expect(count(world, "SELECT count(*) AS n FROM sessions")).to.equal(1);
   });
 
   it("when an officer stays active past 8 hours after login, then the session ends anyway (absolute timeout)", async () => {
@@ -189,6 +207,29 @@ describe("security: sessions and passwords", () => {
     world.clock.advance(5 * MINUTE);
     const live = world.db.prepare("SELECT count(*) AS n FROM sessions WHERE expires_at > ?").get(world.clock.now().getTime()) as { n: number };
     expect(live.n, "15 minutes on, only the form opened at 10 minutes is left").to.equal(1);
+  });
+
+  it("when login forms are pipelined on one connection, then the cap still holds: each allowed form is counted before the next is checked", async () => {
+    world.close();
+    world = await buildTestApp({ limits: { newSessions: { perAddress: 2 } } });
+    const served = await serve(world.app);
+    try {
+      const statuses = await new Promise<string[]>((resolve, reject) => {
+        const socket = net.connect({ host: "127.0.0.1", port: Number(new URL(served.url).port) });
+        let received = "";
+        socket.on("data", (chunk) => {
+          received += chunk.toString("latin1");
+          const found = [...received.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((m) => m[1]!);
+          if (found.length === 5) { socket.destroy(); resolve(found); }
+        });
+        socket.on("error", reject);
+        socket.write("GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".repeat(5));
+      });
+      expect(statuses).to.deep.equal(["200", "200", "429", "429", "429"]);
+      expect(count(world, "SELECT count(*) AS n FROM sessions")).to.equal(2);
+    } finally {
+      await served.close();
+    }
   });
 
   it("when an office's officers each open the form and log in, then their sessions stop counting against the address", async () => {
