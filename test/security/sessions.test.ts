@@ -5,6 +5,7 @@ import { createApp } from "../../src/app.js";
 import { createLogger } from "../../src/logger.js";
 import { createHasher } from "../../src/security/hasher.js";
 import { createServices } from "../../src/services.js";
+import { createSessionRepository } from "../../src/sessions/session.repository.js";
 import { givenOfficer } from "../support/given.js";
 import { buildTestApp, csrfTokenOf, type WebWorld } from "../support/web.js";
 import { countCalls } from "../support/world.js";
@@ -18,7 +19,8 @@ describe("security: sessions and passwords", () => {
   beforeEach(async () => { world = await buildTestApp(); });
   afterEach(() => world.close());
 
-  const sessionRows = () => count(world, "SELECT count(*) AS n FROM sessions WHERE officer_id IS NOT NULL");
+  /** Officers' sessions still open on the server (an ended one stays as an empty marker until its expiry). */
+  const sessionRows = () => count(world, "SELECT count(*) AS n FROM sessions WHERE officer_id IS NOT NULL AND ended = 0");
 
   it("when a session has been idle for 30 minutes, then it ends on the server and the officer is sent to log in again", async () => {
     const { login, password } = await givenOfficer(world);
@@ -104,6 +106,27 @@ describe("security: sessions and passwords", () => {
     expect(revoked).to.deep.equal({ ok: true, value: 1 });
     expect((await agent.get("/verify")).headers.location).to.equal("/login");
     expect(count(world, "SELECT count(*) AS n FROM audit_events WHERE event = 'officer_sessions_revoke' AND actor = 'admin-sato'")).to.equal(1);
+  });
+
+  it("when an officer's sessions are revoked while one of their requests is still being answered, then that request's save does not bring the session back", async () => {
+    const { login, password } = await givenOfficer(world);
+    const { agent, token } = await loginForm(world.app);
+    const res = await postLogin(agent, token, login, password);
+    const cookie = decodeURIComponent(String((res.headers["set-cookie"] as unknown as string[])[0]).split(";")[0]!.split("=")[1]!);
+    const sid = /^s:([^.]+)\./.exec(cookie)![1]!;
+    expect((await agent.get("/verify")).status).to.equal(200);
+    const officer = world.services.officers.findByLogin(login)!;
+    expect(world.services.officers.revokeSessions(login, "admin-sato").ok).to.equal(true);
+    // What express-session does when a request loaded before the revocation ends having changed the session.
+    const now = world.clock.now().getTime();
+    createSessionRepository(world.db).set(sid, {
+      officerId: officer.id, clientAddress: null, nowMs: now, expiresAt: now + 30 * MINUTE,
+      data: JSON.stringify({ cookie: { originalMaxAge: 30 * MINUTE, expires: new Date(now + 30 * MINUTE).toISOString(), httpOnly: true, path: "/" }, passport: { user: { id: officer.id } }, loginAt: now, lastSeenAt: now }),
+    });
+    const after = await agent.get("/verify");
+    expect(after.status).to.equal(303);
+    expect(after.headers.location).to.match(/^\/login/);
+    expect(count(world, "SELECT count(*) AS n FROM sessions WHERE data <> '{}'"), "the ended session holds nothing").to.equal(0);
   });
 
   it("when an officer changes their password, then their other sessions end and the current one goes on", async () => {
