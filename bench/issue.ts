@@ -11,20 +11,21 @@ import type { BenchOptions } from "./lib/options.js";
 import { runWorker, startNode } from "./lib/processes.js";
 import { measure, round, target, type BenchResult } from "./lib/report.js";
 import { benchCertificates, seedRegistry } from "./lib/seed.js";
-import { scratchDir } from "./lib/servers.js";
+import { adminNodeArgs, scratchDir } from "./lib/servers.js";
 
 type IssueRun = { driver: "admin CLI" | "services"; seconds: number; issued: number; peakRssMb: number | null; cpuSeconds: number | null; command: string };
 
 /** `admin --db <db> issue <file> --json`, as an issuer's admin runs it (a fresh process, timed from spawn to exit). */
 async function issueWithCli(databasePath: string, file: string, count: number): Promise<IssueRun> {
   const args = ["scripts/admin.ts", "--db", databasePath, "issue", file, "--json"];
+  const nodeArgs = adminNodeArgs();
   const began = performance.now();
-  const cli = startNode(args, { env: { NODE_ENV: "development" }, keepStdout: false });
+  const cli = startNode(args, { env: { NODE_ENV: "development" }, keepStdout: false, nodeArgs });
   const { code, signal, peakRssMb, cpuSeconds } = await cli.exited;
   const seconds = (performance.now() - began) / 1000;
   if (code !== 0) throw new Error(`admin issue exited with ${signal ?? code}: ${cli.output().slice(-2000)}`);
   if (cli.stdoutLines() !== count) throw new Error(`admin issue printed ${cli.stdoutLines()} keys for ${count} certificates`);
-  return { driver: "admin CLI", seconds, issued: count, peakRssMb, cpuSeconds, command: `node --import tsx ${args.join(" ")}` };
+  return { driver: "admin CLI", seconds, issued: count, peakRssMb, cpuSeconds, command: `node ${[...nodeArgs, "--import", "tsx", ...args].join(" ")}` };
 }
 
 /** The same steps through services.issuance in a fresh process (bench/workers/issue-services.ts). */

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { givenGuarantee, sampleCertificate, givenGuarantees } from "./support/given.js";
+import { givenGuarantee, givenIssuer, givenOrderer, sampleCertificate, givenGuarantees } from "./support/given.js";
 import { buildWorld, type World } from "./support/world.js";
 
 describe("guarantee lifecycle (service)", () => {
@@ -51,6 +51,26 @@ describe("guarantee lifecycle (service)", () => {
     const stored = world.services.guarantees.findByContractNumber(issued.contractNumber)!;
     expect(await world.hasher.verify(stored.authKeyHash, issued.authKey)).to.equal(false);
     expect(await world.hasher.verify(stored.authKeyHash, rotated.value.authKey)).to.equal(true);
+  });
+
+  it("when a file is issued with a number of hashes in flight, then the pool is kept that busy and never busier", async () => {
+    givenIssuer(world);
+    givenOrderer(world);
+    let running = 0;
+    let most = 0;
+    const inner = world.hasher.hash;
+    world.hasher.hash = async (secret) => {
+      most = Math.max(most, ++running);
+      try {
+        return await inner(secret);
+      } finally {
+        running--;
+      }
+    };
+    const rows = Array.from({ length: 12 }, (_, i) => sampleCertificate({ contractNumber: `02208-${String(100 + i).padStart(6, "0")}` }));
+    const result = await world.services.issuance.issue(rows, { actor: "test", hashesInFlight: 4 });
+    expect(result.ok && result.value.length).to.equal(12);
+    expect(most).to.equal(4);
   });
 
   it("when a file has a bad row in the middle, then no certificate of it is issued and the row is named", async () => {

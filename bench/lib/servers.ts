@@ -92,13 +92,25 @@ function compiledServer(): string {
   return entry;
 }
 
-/** The node options of `npm start` (`npm run serve`: its V8 heap settings), read from package.json
- * so that the benchmark runs the server exactly as it is started, by npm or by systemd. */
-export function startNodeArgs(): string[] {
-  const script = (JSON.parse(readFileSync(path.join(projectRoot, "package.json"), "utf8")) as { scripts: { serve: string } }).scripts.serve;
+/** The node options of an npm script `node [options] <entry>`, read from package.json so that the
+ * benchmark runs the program exactly as npm (or systemd) does. */
+function npmScriptNodeArgs(name: string, entry: string[]): string[] {
+  const script = (JSON.parse(readFileSync(path.join(projectRoot, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts[name] ?? "";
   const words = script.trim().split(/\s+/);
-  if (words[0] !== "node" || words.at(-1) !== "dist/src/start.cjs") throw new Error(`npm run serve is not "node [options] dist/src/start.cjs": ${script}`);
-  return words.slice(1, -1);
+  if (words[0] !== "node" || words.slice(-entry.length).join(" ") !== entry.join(" ")) {
+    throw new Error(`npm run ${name} is not "node [options] ${entry.join(" ")}": ${script}`);
+  }
+  return words.slice(1, -entry.length);
+}
+
+/** The node options of `npm start` (`npm run serve`: its V8 heap settings). */
+export function startNodeArgs(): string[] {
+  return npmScriptNodeArgs("serve", ["dist/src/start.cjs"]);
+}
+
+/** The node options of `npm run admin` before tsx (its pool-size preload); startNode adds tsx. */
+export function adminNodeArgs(): string[] {
+  return npmScriptNodeArgs("admin", ["--import", "tsx", "scripts/admin.ts"]);
 }
 
 /** The compiled server, exactly as `npm start` runs it; BENCH_SERVER=tsx runs the sources through tsx instead, to show what the loader costs. */

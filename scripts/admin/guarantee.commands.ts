@@ -80,6 +80,8 @@ Columns (JSON fields): contractNumber, product (advance|interim|contract), issue
         let started = false;
         const issued = await s.issuance.issue(rows.value, {
           actor: ctx.deps.actor,
+          // Twice the pool (npm run admin sizes it to the cores), as the service does for verifications.
+          hashesInFlight: 2 * ctx.config().poolThreads,
           onProgress: (done, total) => {
             if (!bar) return;
             if (!started) bar.start(total, 0);

@@ -21,7 +21,13 @@ export type IssuedGuarantee = {
 
 type PreparedCertificate = { input: IssuanceInput; issuer: Issuer; orderer: Orderer; content: CertificateContent };
 
-export type IssueOptions = { onProgress?: (hashed: number, total: number) => void; actor: string };
+export type IssueOptions = {
+  onProgress?: (hashed: number, total: number) => void;
+  actor: string;
+  /** Keys handed to the libuv pool at once; default one per core. Twice the pool's threads keeps
+   * every thread busy: one finishing a hash starts the next without waiting for the event loop. */
+  hashesInFlight?: number;
+};
 
 export function snapshotIssuer(issuer: Issuer): CertificateContent["issuer"] {
   return {
@@ -101,8 +107,8 @@ export function createIssuanceService(db: Db, clock: Clock, hasher: Hasher, audi
     prepare,
     /**
      * Issues every certificate of a file or none: validate all rows, generate and hash every key
-     * (on the libuv pool, as many at a time as there are cores), then insert everything in one
-     * transaction. Keys exist only in memory until returned.
+     * (on the libuv pool, `hashesInFlight` at a time), then insert everything in one transaction.
+     * Keys exist only in memory until returned.
      */
     async issue(rows: unknown[], options: IssueOptions): Promise<Outcome<IssuedGuarantee[]>> {
       const prepared = prepare(rows);
@@ -119,7 +125,8 @@ export function createIssuanceService(db: Db, clock: Clock, hasher: Hasher, audi
           options.onProgress?.(++hashed, items.length);
         }
       };
-      await Promise.all(Array.from({ length: Math.min(items.length, availableParallelism()) }, worker));
+      const inFlight = Math.max(1, options.hashesInFlight ?? availableParallelism());
+      await Promise.all(Array.from({ length: Math.min(items.length, inFlight) }, worker));
       try {
         commit.immediate(items.map((p, i) => ({ prepared: p, authKeyHash: hashes[i]! })), options.actor);
       } catch (error) {
