@@ -56,8 +56,9 @@ const CONTENT_SECURITY_POLICY = {
 };
 
 /**
- * Builds the web app from explicit dependencies; opens nothing and does not listen. Every limit
- * comes from config.limits (tests and the scan raise them through loadConfig's overrides).
+ * Builds the web app from explicit dependencies; it reads the templates, opens nothing else and
+ * does not listen. Every limit comes from config.limits (tests and the scan raise them through
+ * loadConfig's overrides).
  *
  * Order for a POST, cheapest refusal first: helmet headers -> body size, type, charset, bytes and
  * fields (413/415/400) -> session -> Origin/Sec-Fetch-Site and CSRF token (403) -> the form's
