@@ -36,7 +36,7 @@ const SCAN_LIMITS: LimitOverrides = {
   contract: { delayFrom: 1e9, lockAt: 1e9 },
   officer: { limit: 1e9 },
   address: { limit: 1e9 },
-  session: { idleMs: 24 * 3600_000, absoluteMs: 24 * 3600_000, anonymousIdleMs: 24 * 3600_000 },
+  session: { idleMs: 24 * 3600_000, absoluteMs: 24 * 3600_000, anonymousLifetimeMs: 24 * 3600_000 },
   newSessions: { perAddress: 1e9 },
 };
 

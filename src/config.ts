@@ -46,8 +46,8 @@ export type Limits = Readonly<{
     maxHeadersCount: number; maxHeaderSize: number; connectionsCheckingIntervalMs: number;
   }>;
   /** Officer sessions (SES-04): idle, and since login whatever the activity; an anonymous
-   * session (the login form's CSRF token) idle (DOS-04). */
-  session: Readonly<{ idleMs: number; absoluteMs: number; anonymousIdleMs: number }>;
+   * session (the login form's CSRF token): from its first form, however often reloaded (DOS-04). */
+  session: Readonly<{ idleMs: number; absoluteMs: number; anonymousLifetimeMs: number }>;
   /** Anonymous sessions one client address may start within `windowMs` and still hold (DOS-04). */
   newSessions: Readonly<{ perAddress: number; windowMs: number }>;
 }>;
@@ -70,7 +70,7 @@ export const PRODUCTION_LIMITS: Limits = deepFreeze({
     headersTimeoutMs: 20_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000,
     maxHeadersCount: 100, maxHeaderSize: 16 * 1024, connectionsCheckingIntervalMs: 1_000,
   },
-  session: { idleMs: 30 * MINUTE, absoluteMs: 8 * HOUR, anonymousIdleMs: 15 * MINUTE },
+  session: { idleMs: 30 * MINUTE, absoluteMs: 8 * HOUR, anonymousLifetimeMs: 15 * MINUTE },
   newSessions: { perAddress: 100, windowMs: 10 * MINUTE },
 } satisfies Limits);
 

@@ -23,8 +23,8 @@ export class TooManyNewSessionsError extends Error {
  * DOS-04: a login form's CSRF token needs a server-side session, so every cookie-less GET /login
  * would write a row. An address may hold at most `perAddress` anonymous sessions started within
  * `windowMs`; beyond that the form answers 429 and writes nothing. Such a session lives a fixed
- * time (limits.session.anonymousIdleMs, not pushed by reloads), so an address holds a bounded number
- * of rows. A session the browser already has is never refused, and one that logs in stops
+ * time (limits.session.anonymousLifetimeMs, not pushed by reloads), so an address holds a bounded
+ * number of rows. A session the browser already has is never refused, and one that logs in stops
  * counting (passport replaces it with the officer's).
  */
 export function limitNewSessions(sessions: SessionRepository, clock: Clock, limit: Limits["newSessions"]): RequestHandler {

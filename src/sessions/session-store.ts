@@ -15,7 +15,7 @@ export class SqliteSessionStore extends session.Store {
   constructor(
     private readonly sessions: SessionRepository,
     private readonly clock: Clock,
-    private readonly timeouts: { idleMs: number; anonymousIdleMs: number },
+    private readonly timeouts: { idleMs: number; anonymousLifetimeMs: number },
     purgeEveryMs = 10 * 60 * 1000,
   ) {
     super();
@@ -29,7 +29,7 @@ export class SqliteSessionStore extends session.Store {
   // the repository never pushes its expiry). An officer's absolute timeout is the guards' business
   // (requireLogin).
   private expiresAt(officerId: number | null): number {
-    return this.clock.now().getTime() + (officerId === null ? this.timeouts.anonymousIdleMs : this.timeouts.idleMs);
+    return this.clock.now().getTime() + (officerId === null ? this.timeouts.anonymousLifetimeMs : this.timeouts.idleMs);
   }
 
   override get(sid: string, callback: Callback): void {

@@ -14,7 +14,7 @@ describe("security: the production limits", () => {
     expect(limits.form).to.deep.equal({ maxBytes: 4096, maxFields: 10 });
     expect(limits.argon2).to.deep.equal({ concurrency: 8, queue: 32, retryAfterSeconds: 1 });
     expect(limits.server).to.include({ headersTimeoutMs: 20_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, maxHeadersCount: 100, maxHeaderSize: 16384 });
-    expect(limits.session).to.deep.equal({ idleMs: 30 * MINUTE, absoluteMs: 8 * HOUR, anonymousIdleMs: 15 * MINUTE });
+    expect(limits.session).to.deep.equal({ idleMs: 30 * MINUTE, absoluteMs: 8 * HOUR, anonymousLifetimeMs: 15 * MINUTE });
     expect(limits.newSessions).to.deep.equal({ perAddress: 100, windowMs: 10 * MINUTE });
     expect(Object.isFrozen(limits.login)).to.equal(true);
   });
