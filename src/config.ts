@@ -93,6 +93,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: { limits?: LimitOv
     problems.push(`NODE_ENV must be production, development or test (got "${nodeEnv}")`);
   }
   const production = nodeEnv === "production";
+  /** A whole-number variable in [min, max], `fallback` when unset; undefined (and a problem) otherwise. */
+  const integerSetting = (name: string, fallback: number, min: number, max: number): number | undefined => {
+    const value = parseInteger(env[name] ?? String(fallback));
+    if (value !== undefined && value >= min && value <= max) return value;
+    problems.push(`${name} must be an integer from ${min} to ${max} (got "${env[name]}")`);
+    return undefined;
+  };
 
   const port = parseInteger(env.PORT ?? "3000");
   if (port === undefined || port < 0 || port > 65535) problems.push(`PORT must be a number from 0 to 65535 (got "${env.PORT}")`);
@@ -131,20 +138,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: { limits?: LimitOv
   // default is 4). Twice as many hashes as threads are handed to it, so that a thread that finishes
   // one starts the next at once instead of idling until the event loop, busy with a commit, hands it
   // work. Hashes waiting in the pool hold no memory: peak argon2 memory stays threads x m.
-  const poolThreads = parseInteger(env.UV_THREADPOOL_SIZE ?? String(NODE_DEFAULT_POOL_THREADS));
-  if (poolThreads === undefined || poolThreads < 1 || poolThreads > 1024) {
-    problems.push(`UV_THREADPOOL_SIZE must be an integer from 1 to 1024 (got "${env.UV_THREADPOOL_SIZE}")`);
-  }
-  const concurrency = parseInteger(env.ARGON2_CONCURRENCY ?? String(2 * (poolThreads ?? NODE_DEFAULT_POOL_THREADS)));
-  if (concurrency === undefined || concurrency < 1 || concurrency > 2048) {
-    problems.push(`ARGON2_CONCURRENCY must be an integer from 1 to 2048 (got "${env.ARGON2_CONCURRENCY}")`);
-  }
+  const poolThreads = integerSetting("UV_THREADPOOL_SIZE", NODE_DEFAULT_POOL_THREADS, 1, 1024);
+  const concurrency = integerSetting("ARGON2_CONCURRENCY", 2 * (poolThreads ?? NODE_DEFAULT_POOL_THREADS), 1, 2048);
   // DOS-04's cap, raised by the operator where many offices share one egress address (a
   // prefecture's municipal gateway, say): they would share 100 login forms per 10 minutes.
-  const newSessionsPerAddress = parseInteger(env.NEW_SESSIONS_PER_ADDRESS ?? String(PRODUCTION_LIMITS.newSessions.perAddress));
-  if (newSessionsPerAddress === undefined || newSessionsPerAddress < 1) {
-    problems.push(`NEW_SESSIONS_PER_ADDRESS must be a whole number of at least 1 (got "${env.NEW_SESSIONS_PER_ADDRESS}")`);
-  }
+  const newSessionsPerAddress = integerSetting("NEW_SESSIONS_PER_ADDRESS", PRODUCTION_LIMITS.newSessions.perAddress, 1, 1_000_000);
   if (overrides.limits && production) problems.push("limits cannot be overridden when NODE_ENV=production");
   const limits = mergeLimits(
     {

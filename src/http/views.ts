@@ -35,10 +35,10 @@ function partialNames(ast: hbs.AST.Program): string[] {
  * The Express view engine for `views/`: Handlebars, every template compiled at start-up and every
  * partial it names looked up (a broken one stops the service from starting instead of failing a
  * page), `partials/*` as partials, and each page rendered into `layouts/main` as `{{{body}}}`.
- * Rendering is synchronous: the page's
- * template, then the layout, on the same view model. express-handlebars did the same through
- * promises, path lookups and a merge of helpers and partials per render, which cost three times
- * the templates themselves (60 against 20 µs for the certificate).
+ * Rendering is synchronous: the page's template, then the layout, on the same view model.
+ * express-handlebars did the same through promises, path lookups and a merge of helpers and
+ * partials per render, which cost three times the templates themselves (60 against 20 µs for the
+ * certificate).
  */
 export function createViewEngine(viewsDir: string): Render {
   const handlebars = Handlebars.create();
