@@ -5,7 +5,7 @@ import { systemClock } from "../src/clock.js";
 import { openMigratedDatabase } from "../src/db/database.js";
 import { projectRoot } from "../src/paths.js";
 import { createHasher, OWASP_ARGON2 } from "../src/security/hasher.js";
-import { createServices } from "../src/services.js";
+import { createServices } from "../src/composition.js";
 import { measureHashBound } from "./lib/bounds.js";
 import type { BenchOptions } from "./lib/options.js";
 import { runWorker, startNode } from "./lib/processes.js";
@@ -56,7 +56,7 @@ export function runIssue(options: BenchOptions): Promise<BenchResult> {
       const databasePath = path.join(scratch.dir, "kakunin.sqlite");
       const db = openMigratedDatabase(databasePath);
       try {
-        seedRegistry(createServices(db, systemClock, await createHasher(OWASP_ARGON2)));
+        seedRegistry(createServices({ db, clock: systemClock, hasher: await createHasher(OWASP_ARGON2) }));
       } finally {
         db.close();
       }

@@ -28,7 +28,7 @@ import { seedDemo } from "../src/demo/demo.js";
 import { createHttpServer, listen } from "../src/http/listen.js";
 import { createLogger } from "../src/logger.js";
 import { createHasher } from "../src/security/hasher.js";
-import { createServices } from "../src/services.js";
+import { createServices } from "../src/composition.js";
 
 /** The scan's only departure from production: attempts are not throttled, sessions do not idle out. */
 const SCAN_LIMITS: LimitOverrides = {
@@ -166,11 +166,11 @@ async function startTarget(work: string) {
   );
   const db = openMigratedDatabase(config.databasePath);
   const hasher = await createHasher(config.argon2);
-  const services = createServices(db, systemClock, hasher);
+  const services = createServices({ db, clock: systemClock, hasher, limits: config.limits });
   const demo = await seedDemo(services, systemClock, { actor: "scan" });
   const logFile = path.join(work, "server.log");
   const logger = createLogger({ level: "warn", destination: { write: (line: string) => void writeFileSync(logFile, line, { flag: "a" }) } });
-  const app = createApp({ config, db, services, hasher, clock: systemClock, logger });
+  const app = createApp({ config, services, clock: systemClock, logger });
   const tally: Tally = new Map();
   const server = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
     res.on("finish", () => {

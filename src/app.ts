@@ -2,42 +2,33 @@ import express, { type ErrorRequestHandler, type Express, type RequestHandler } 
 import session from "express-session";
 import { csrfSync } from "csrf-sync";
 import helmet from "helmet";
-import { createAuthRoutes } from "./auth/auth.routes.js";
+import { createAuthHandlers } from "./auth/auth.routes.js";
 import { noStore, requireLogin, requirePasswordChanged } from "./auth/guards.js";
-import { createLoginService } from "./auth/login.service.js";
 import { createPassport } from "./auth/passport.js";
 import type { Clock } from "./clock.js";
+import type { Services } from "./composition.js";
 import type { Config } from "./config.js";
-import type { Db } from "./db/database.js";
-import { createGuaranteeRoutes } from "./guarantees/guarantees.routes.js";
+import { createHoldingHandlers } from "./holdings/holdings.routes.js";
 import { acceptFormBodies } from "./http/form-body.js";
-import { BadFormError } from "./http/forms.js";
+import { HttpError, toHttpError } from "./http/http-error.js";
 import { createRequestLog } from "./http/request-log.js";
-import { createViewEngine } from "./http/views.js";
 import { requireSameOrigin } from "./http/same-origin.js";
+import { createViewEngine } from "./http/views.js";
 import type { Logger } from "./logger.js";
-import { createOrdererRoutes } from "./orderers/orderers.routes.js";
+import { createOrdererHandlers } from "./orderers/orderers.routes.js";
 import { publicDir, viewsDir } from "./paths.js";
-import { limitArgon2 } from "./security/argon2-limiter.js";
-import type { Hasher } from "./security/hasher.js";
-import type { Services } from "./services.js";
-import { limitNewSessions } from "./sessions/new-session-limit.js";
-import { SqliteSessionStore } from "./sessions/session-store.js";
-import { createSessionRepository } from "./sessions/session.repository.js";
-import { createSqliteThrottle } from "./verification/sqlite-throttle.js";
-import { createVerificationRoutes } from "./verification/verification.routes.js";
-import { createVerificationService } from "./verification/verification.service.js";
+import { Argon2BusyError } from "./security/argon2-limiter.js";
+import { createVerificationHandlers } from "./verification/verification.routes.js";
 
 export type AppDeps = {
   config: Config;
-  db: Db;
   services: Services;
-  hasher: Hasher;
   clock: Clock;
   logger: Logger;
 };
 
-export type KakuninApp = Express & { close(): void };
+/** The app, and what the server tells it: shutdown has begun (so /healthz answers 503), and close. */
+export type KakuninApp = Express & { beginShutdown(): void; close(): void };
 
 const CONTENT_SECURITY_POLICY = {
   useDefaults: false,
@@ -57,31 +48,30 @@ const CONTENT_SECURITY_POLICY = {
 
 /**
  * Builds the web app from explicit dependencies; it reads the templates, opens nothing else and
- * does not listen. Every limit comes from config.limits (tests and the scan raise them through
- * loadConfig's overrides).
+ * does not listen. This function is the route table: the middleware every request passes, then
+ * each path with its guards and its handler.
  *
  * Order for a POST, cheapest refusal first: helmet headers -> body size, type, charset, bytes and
  * fields (413/415/400) -> session -> Origin/Sec-Fetch-Site and CSRF token (403) -> the form's
  * fields (400) -> login (303) -> throttle (429) -> argon2, capped (503) -> audit.
  */
 export function createApp(deps: AppDeps): KakuninApp {
-  const { config, db, services, clock, logger } = deps;
+  const { config, services, clock, logger } = deps;
   const { limits } = config;
-  // The one hasher of the web app's argon2 work: at most limits.argon2.concurrency at once.
-  const hasher = limitArgon2(deps.hasher, limits.argon2);
   const app = express() as unknown as KakuninApp;
   const production = config.nodeEnv === "production";
+  let shuttingDown = false;
 
   app.disable("x-powered-by");
   // Every page is no-store and carries per-request content (確認日時, the CSRF token), so an ETag
-  // could never match; computing one would hash every page's HTML. Static files keep theirs.
+  // could never match. Static files keep theirs.
   app.set("etag", false);
   app.set("trust proxy", config.trustProxy);
   app.engine("hbs", createViewEngine(viewsDir));
   app.set("view engine", "hbs");
   app.set("views", viewsDir);
-  // Express keeps each view's resolved file (no lookup per render), whatever NODE_ENV says; the
-  // engine compiled the templates at start-up.
+  // Express keeps each view's resolved file, whatever NODE_ENV says; the engine compiled the
+  // templates at start-up.
   app.enable("view cache");
 
   app.use(helmet({ contentSecurityPolicy: CONTENT_SECURITY_POLICY, xFrameOptions: { action: "deny" } }));
@@ -93,15 +83,16 @@ export function createApp(deps: AppDeps): KakuninApp {
   // so that it can neither start one nor re-send a session cookie the page has just replaced.
   app.get("/favicon.ico", (_req, res) => res.redirect(301, "/static/favicon.svg"));
 
+  /** GET /healthz: "ok" while the database answers; 503 once shutdown has begun, so a balancer stops sending. */
   app.get("/healthz", noStore, (_req, res) => {
-    db.prepare("SELECT 1").get();
+    if (shuttingDown) throw new HttpError(503, "shutting-down", { retryAfterSeconds: 5 });
+    services.health.ping();
     res.type("text/plain").send("ok");
   });
 
   app.use(acceptFormBodies(limits.form));
 
-  const sessions = createSessionRepository(db);
-  const store = new SqliteSessionStore(sessions, clock, limits.session);
+  const store = services.createSessionStore();
   app.use(session({
     name: config.cookieSecure ? "__Host-kakunin" : "kakunin",
     secret: config.sessionSecret,
@@ -112,8 +103,7 @@ export function createApp(deps: AppDeps): KakuninApp {
     cookie: { httpOnly: true, sameSite: "strict", secure: config.cookieSecure, path: "/", maxAge: limits.session.idleMs },
   }));
 
-  const login = createLoginService({ db, clock, officers: services.officers, hasher, audit: services.audit, limits });
-  const passport = createPassport({ officers: services.officers, login });
+  const passport = createPassport({ officers: services.officers, login: services.login });
   app.use(passport.initialize());
   app.use(passport.session());
 
@@ -124,50 +114,80 @@ export function createApp(deps: AppDeps): KakuninApp {
     res.locals.officer = req.user ? { displayName: req.user.displayName, ordererName: req.user.ordererName } : undefined;
     next();
   };
-
-  app.use(createOrdererRoutes({ orderers: services.orderers }));
-  app.get("/", (req, res) => res.redirect(303, req.user ? "/verify" : "/login"));
   // An officer's pages, error pages included, show who is logged in and a logout form. Of the
   // anonymous requests only the forms get a token: anything else (a browser's /favicon.ico, say)
   // must not start a session, or its Set-Cookie could replace the one a login form's token is in.
   // A form's new session counts against its address (DOS-04).
-  const newSessionLimit = limitNewSessions(sessions, clock, limits.newSessions);
+  const newSessionLimit = services.createNewSessionLimit();
   app.use((req, res, next) => {
     if (req.user) return exposeCsrfToken(req, res, next);
     if (!FORM_PATHS.has(req.path)) return next();
     newSessionLimit(req, res, (error?: unknown) => (error ? next(error) : exposeCsrfToken(req, res, next)));
   });
-  app.use(createAuthRoutes({ passport, clock, login, limits, logger }));
 
-  const verification = createVerificationService({ db, clock, hasher, audit: services.audit, throttle: createSqliteThrottle(db, clock, limits) });
-  const officerOnly = [noStore, requireLogin(clock, limits.session), requirePasswordChanged];
-  app.use(createVerificationRoutes({ verification, clock, logger, officerOnly }));
-  app.use(officerOnly, createGuaranteeRoutes({ db, clock, services }));
+  // The guards, built once: a logged-in officer; one who has also replaced a one-time password.
+  const loggedIn = [noStore, requireLogin(clock, limits.session)];
+  const officerOnly = [...loggedIn, requirePasswordChanged];
+
+  const orderers = createOrdererHandlers({ orderers: services.orderers });
+  const auth = createAuthHandlers({ passport, clock, login: services.login, logger });
+  const verification = createVerificationHandlers({ verification: services.verification, clock, logger });
+  const holdings = createHoldingHandlers({ holdings: services.holdings, clock });
+
+  app.get("/", (req, res) => res.redirect(303, req.user ? "/verify" : "/login"));
+  app.get("/orderers", orderers.acceptingList);
+  app.get("/login", noStore, auth.loginForm);
+  app.post("/login", noStore, auth.logIn);
+  app.post("/logout", noStore, auth.logOut);
+  app.get("/password", loggedIn, auth.passwordForm);
+  app.post("/password", loggedIn, auth.changePassword);
+  app.get("/verify", officerOnly, verification.verifyForm);
+  // The form is read before the guards: body -> CSRF -> form -> session -> throttle -> argon2.
+  app.post("/verify", noStore, verification.readVerifyForm, officerOnly, verification.verify);
+  app.get("/verified", officerOnly, holdings.heldList);
+  app.get("/guarantees/:contractNumber", officerOnly, holdings.summary);
+  app.get("/guarantees/:contractNumber/certificate", officerOnly, holdings.certificate);
+  app.get("/guarantees/:contractNumber/versions/:sequence", officerOnly, holdings.versionCertificate);
+  app.post("/guarantees/:contractNumber/versions/:sequence/print", officerOnly, holdings.recordPrint);
+  app.get("/guarantees/:contractNumber/versions/:sequence/diff", officerOnly, holdings.diff);
 
   app.use((_req, res) => {
     res.status(404).render("errors/error", { title: "ページが見つかりません", heading: "ページが見つかりません", status: 404 });
   });
-  const handleError: ErrorRequestHandler = (error, req, res, _next) => {
-    const status = errorStatus(error);
-    if (status >= 500) logger.error({ err: error, requestId: res.locals.requestId, path: req.path }, "request failed");
-    else logger.warn({ status, code: (error as { code?: string }).code, requestId: res.locals.requestId, path: req.path }, "request refused");
+  app.use(createErrorHandler({ logger, showStack: config.nodeEnv === "development" }));
+
+  app.beginShutdown = () => { shuttingDown = true; };
+  app.close = () => store.close();
+  return app;
+}
+
+/**
+ * The one error handler: every refusal and failure as an HttpError (see toHttpError), logged,
+ * answered with its status, Retry-After where it has one, and the error page; the stack only in
+ * development, never in production, tests or the scan.
+ */
+function createErrorHandler(options: { logger: Logger; showStack: boolean }): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    const refused = error instanceof Argon2BusyError
+      ? new HttpError(503, "argon2-busy", { retryAfterSeconds: error.retryAfterSeconds })
+      : toHttpError(error);
+    const status = refused.status;
+    if (status >= 500 && refused.code !== "argon2-busy" && refused.code !== "shutting-down") {
+      options.logger.error({ err: error, code: refused.code, requestId: res.locals.requestId, path: req.path }, "request failed");
+    } else {
+      options.logger.warn({ status, code: refused.code, requestId: res.locals.requestId, path: req.path }, "request refused");
+    }
     if (res.headersSent) return;
     res.set("Cache-Control", "no-store");
-    const retryAfter = (error as { retryAfterSeconds?: unknown })?.retryAfterSeconds;
-    if (typeof retryAfter === "number") res.set("Retry-After", String(retryAfter));
+    if (refused.retryAfterSeconds !== undefined) res.set("Retry-After", String(refused.retryAfterSeconds));
     res.status(status).render("errors/error", {
       title: "エラー",
       status,
       heading: ERROR_HEADINGS[status] ?? (status >= 500 ? ERROR_HEADINGS[500] : ERROR_HEADINGS[400]),
       requestId: status >= 500 ? res.locals.requestId : undefined,
-      // The stack only in development: never in production, and never in tests or the scan.
-      detail: config.nodeEnv === "development" && status >= 500 ? String((error as Error)?.stack ?? error) : undefined,
+      detail: options.showStack && refused.status === 500 ? String((error as Error)?.stack ?? error) : undefined,
     });
   };
-  app.use(handleError);
-
-  app.close = () => store.close();
-  return app;
 }
 
 /** The anonymous pages that hold a form, and so a CSRF token (in a session of their own). */
@@ -183,9 +203,3 @@ const ERROR_HEADINGS: Record<number, string> = {
   500: "システムエラーが発生しました",
   503: "ただいま混み合っています。しばらくしてからもう一度お試しください",
 };
-
-function errorStatus(error: unknown): number {
-  if (error instanceof BadFormError) return 400;
-  const status = (error as { status?: unknown; statusCode?: unknown })?.status ?? (error as { statusCode?: unknown })?.statusCode;
-  return typeof status === "number" && status >= 400 && status < 600 ? status : 500;
-}

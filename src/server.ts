@@ -2,11 +2,11 @@ import type { ServerResponse } from "node:http";
 import { createApp } from "./app.js";
 import { systemClock } from "./clock.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
-import { openMigratedDatabase, type Db } from "./db/database.js";
+import { openMigratedDatabase, quickCheckWritable, type Db } from "./db/database.js";
 import { createHttpServer, listen } from "./http/listen.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createHasher } from "./security/hasher.js";
-import { createServices } from "./services.js";
+import { createServices } from "./composition.js";
 
 /** How long a shutdown waits for requests in flight before it closes their connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -42,8 +42,7 @@ function openServiceDatabase(config: Config): Db {
   let db: Db | undefined;
   try {
     db = openMigratedDatabase(config.databasePath);
-    db.exec("BEGIN IMMEDIATE; COMMIT");
-    const quick = db.pragma("quick_check", { simple: true }) as string;
+    const quick = quickCheckWritable(db);
     if (quick !== "ok") throw new StartupError(`the database fails quick_check (${quick}); run "npm run admin -- check" and restore from a backup`);
     return db;
   } catch (error) {
@@ -68,8 +67,8 @@ async function main(logger: Logger): Promise<void> {
   }
   const db = openServiceDatabase(config);
   const hasher = await createHasher(config.argon2);
-  const services = createServices(db, systemClock, hasher);
-  const app = createApp({ config, db, services, hasher, clock: systemClock, logger });
+  const services = createServices({ db, clock: systemClock, hasher, limits: config.limits });
+  const app = createApp({ config, services, clock: systemClock, logger });
   // Timeouts (headers 20 s, request 30 s), keep-alive and header limits: config.limits.server.
   const server = createHttpServer(app, config.limits.server);
 
@@ -105,6 +104,7 @@ async function main(logger: Logger): Promise<void> {
       process.exit(1);
     }
     closing = { signal, at: Date.now() };
+    app.beginShutdown();
     logger.info({ signal, inFlight: inFlight.size }, "shutting down: no new connections, finishing the requests in flight");
     for (const res of inFlight) if (!res.headersSent) res.setHeader("Connection", "close");
     const grace = setTimeout(() => {
@@ -130,7 +130,7 @@ async function main(logger: Logger): Promise<void> {
 }
 
 const logger = createLogger();
-// NODECS: after an uncaught error the process state is unknown; log it and stop (systemd restarts us).
+// After an uncaught error the process state is unknown: log it and stop (systemd restarts us).
 process.on("uncaughtException", (error) => {
   logger.fatal({ err: error }, "uncaught exception");
   process.exit(1);

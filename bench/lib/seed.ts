@@ -4,7 +4,7 @@ import { systemClock } from "../../src/clock.js";
 import { openMigratedDatabase } from "../../src/db/database.js";
 import type { Outcome } from "../../src/result.js";
 import { createHasher, OWASP_ARGON2 } from "../../src/security/hasher.js";
-import { createServices } from "../../src/services.js";
+import { createServices } from "../../src/composition.js";
 import { sampleCertificate } from "../../test/support/given.js";
 
 export const BENCH_PASSWORD = "correct horse battery staple mutsu";
@@ -41,7 +41,7 @@ export async function seedDatabase(databasePath: string, sizes: { officers: numb
   const db = openMigratedDatabase(databasePath);
   try {
     const hasher = await createHasher(OWASP_ARGON2);
-    const services = createServices(db, systemClock, hasher);
+    const services = createServices({ db, clock: systemClock, hasher });
     seedRegistry(services);
     const officers = Array.from({ length: sizes.officers }, (_, i) => ({ login: `bench-${String(i + 1).padStart(4, "0")}`, password: BENCH_PASSWORD }));
     let next = 0;

@@ -10,7 +10,7 @@ import { systemClock } from "../../src/clock.js";
 import { openMigratedDatabase } from "../../src/db/database.js";
 import { parseIssuanceFile } from "../../src/guarantees/import-file.js";
 import { createHasher, OWASP_ARGON2 } from "../../src/security/hasher.js";
-import { createServices } from "../../src/services.js";
+import { createServices } from "../../src/composition.js";
 
 const [databasePath, file] = process.argv.slice(2);
 if (!databasePath || !file) throw new Error("usage: issue-services.ts <database> <file>");
@@ -19,7 +19,7 @@ const rows = parseIssuanceFile(readFileSync(file), file);
 if (!rows.ok) throw new Error(JSON.stringify(rows.problems.slice(0, 3)));
 const db = openMigratedDatabase(databasePath);
 try {
-  const services = createServices(db, systemClock, await createHasher(OWASP_ARGON2));
+  const services = createServices({ db, clock: systemClock, hasher: await createHasher(OWASP_ARGON2) });
   const issued = await services.issuance.issue(rows.value, { actor: "bench" });
   if (!issued.ok) throw new Error(JSON.stringify(issued.problems.slice(0, 3)));
   process.stdout.write(JSON.stringify({ issued: issued.value.length, seconds: (performance.now() - began) / 1000 }) + "\n");

@@ -7,7 +7,7 @@ import { loadConfig, type Config } from "../../src/config.js";
 import { openMigratedDatabase, type Db } from "../../src/db/database.js";
 import { describeProblem, type Problem } from "../../src/result.js";
 import { createHasher, type Argon2Params, type Hasher } from "../../src/security/hasher.js";
-import { createServices, type Services } from "../../src/services.js";
+import { createServices, type Services } from "../../src/composition.js";
 
 /** Anything with write(): process.stdout, or a string collector in tests. */
 export type Output = { write(chunk: string): unknown; isTTY?: boolean };
@@ -68,7 +68,7 @@ export function createContext(deps: CliDeps): CliContext {
         throw new Error(`cannot open the database ${file}: ${(error as Error).message}`);
       }
       try {
-        return await fn(createServices(db, deps.clock, hasher), db);
+        return await fn(createServices({ db, clock: deps.clock, hasher, limits: config.limits }), db);
       } finally {
         db.close();
       }

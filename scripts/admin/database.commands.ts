@@ -1,9 +1,8 @@
 import type { Command } from "commander";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { createAuditService } from "../../src/audit/audit.service.js";
-import { backupDatabase, restoreDatabase } from "../../src/db/backup.js";
-import { checkDatabase, type DatabaseCheck } from "../../src/db/check.js";
+import { backupDatabase, restoreDatabase } from "../../src/operations/backup.js";
+import { checkDatabase, type DatabaseCheck } from "../../src/operations/check.js";
 import { latestSchemaVersion, openDatabase, type Db } from "../../src/db/database.js";
 import type { CliContext, Run } from "./context.js";
 
@@ -51,10 +50,9 @@ export function addDatabaseCommands(program: Command, ctx: CliContext, run: Run)
     .option("--force", "replace FILE if it exists")
     .action(run(async (file: string, opts: { force?: boolean }, cmd: Command) =>
       withExistingDatabase(ctx, cmd, async (db) => {
-        const audit = createAuditService(db, ctx.deps.clock);
         let result;
         try {
-          result = await backupDatabase(db, file, { force: opts.force === true });
+          result = await backupDatabase(db, file, { force: opts.force === true, actor: ctx.deps.actor, clock: ctx.deps.clock });
         } catch (error) {
           ctx.err(`error: the backup failed, nothing was written to ${file}: ${(error as Error).message}`);
           return 1;
@@ -63,10 +61,6 @@ export function addDatabaseCommands(program: Command, ctx: CliContext, run: Run)
           ctx.err(`error: ${result.problem}`);
           return 1;
         }
-        audit.record({
-          event: "db_backup", outcome: "ok", actorKind: "admin", actor: ctx.deps.actor,
-          detail: { file: result.file, bytes: result.bytes, auditRows: result.check.chain.rows, lastHash: result.check.head?.hash ?? null },
-        });
         ctx.out(`backup written to ${result.file} (${result.bytes} bytes): integrity ok, ${describeChain(result.check)}`);
         return 0;
       })));

@@ -3,9 +3,10 @@ import type { Command } from "commander";
 import { formatEraDate, formatSlashDateTime, tokyoDate } from "../../src/format/era-date.js";
 import { formatAuthKeyForPrint, normalizeContractNumber } from "../../src/format/normalize.js";
 import { formatYen } from "../../src/format/yen.js";
-import { versionLabel } from "../../src/guarantees/guarantee.service.js";
+import { versionLabel } from "../../src/guarantees/version-label.js";
 import { parseChangeFile, parseIssuanceFile } from "../../src/guarantees/import-file.js";
-import { createNoticeRenderer, prepareNoticeDir, PRODUCT_LABELS, writeNotices, type NoticeInput } from "../../src/guarantees/notice.js";
+import { PRODUCT_NAMES } from "../../src/guarantees/certificate.schema.js";
+import { createNoticeRenderer, prepareNoticeDir, writeNotices, type NoticeInput } from "../../src/guarantees/notice.js";
 import type { Problem } from "../../src/result.js";
 import { formatTable, type CliContext, type Run } from "./context.js";
 
@@ -95,7 +96,7 @@ Columns (JSON fields): contractNumber, product (advance|interim|contract), issue
           for (const g of issued.value) ctx.out(JSON.stringify({ contractNumber: g.contractNumber, authKey: g.authKey }));
         } else {
           formatTable(["contract number", "product", "auth key"],
-            issued.value.map((g) => [g.contractNumber, PRODUCT_LABELS[g.product], formatAuthKeyForPrint(g.authKey)])).forEach((l) => ctx.out(l));
+            issued.value.map((g) => [g.contractNumber, PRODUCT_NAMES[g.product], formatAuthKeyForPrint(g.authKey)])).forEach((l) => ctx.out(l));
         }
         ctx.err(`${issued.value.length} certificate(s) issued. The keys are shown only now: only their hashes are stored.`);
         return writeNoticeFiles(notices.dir, issued.value);
@@ -193,7 +194,7 @@ Columns (JSON fields): contractNumber, product (advance|interim|contract), issue
         const status = guarantee.status === "cancelled"
           ? `取消 (cancelled ${formatSlashDateTime(guarantee.cancelledAt!)}: ${guarantee.cancelReason})`
           : c.guaranteeExpiry < today ? `期限切れ (expired ${formatEraDate(c.guaranteeExpiry)})` : "有効 (valid)";
-        ctx.out(`${guarantee.contractNumber}  ${PRODUCT_LABELS[guarantee.product]}  ${status}`);
+        ctx.out(`${guarantee.contractNumber}  ${PRODUCT_NAMES[guarantee.product]}  ${status}`);
         ctx.out(`orderer:    ${c.orderer.code} ${c.orderer.name}`);
         ctx.out(`issuer:     ${c.issuer.code} ${c.issuer.name} (${c.branch.name})`);
         ctx.out(`contractor: ${c.contractor.name}${c.contractor.jvName ? ` (${c.contractor.jvName})` : ""}`);

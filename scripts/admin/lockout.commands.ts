@@ -1,7 +1,7 @@
 import type { Command } from "commander";
-import type { Unlocked } from "../../src/security/lockout.service.js";
+import type { Unlocked } from "../../src/throttling/lockout.service.js";
 import type { Outcome } from "../../src/result.js";
-import type { Services } from "../../src/services.js";
+import type { Services } from "../../src/composition.js";
 import { formatTable, type CliContext, type Run } from "./context.js";
 
 /** officer unlock, key unlock, address unlock and locks: lifting the throttles' delays and locks. */

@@ -1,5 +1,6 @@
 import { Option, type Command } from "commander";
-import { normalizeLogin, type AddedOfficer } from "../../src/officers/officer.service.js";
+import { normalizeLogin } from "../../src/format/normalize.js";
+import type { AddedOfficer } from "../../src/officers/officer.service.js";
 import { parseOrdererCode } from "../../src/orderers/orderer.service.js";
 import { formatTable, type CliContext, type Run } from "./context.js";
 

@@ -2,7 +2,7 @@ import { InvalidArgumentError, Option, type Command } from "commander";
 import { checkExportDate, formatExport, type ExportFormat } from "../../src/audit/audit-export.js";
 import { demoRefusal, seedDemo } from "../../src/demo/demo.js";
 import { formatAuthKeyForPrint } from "../../src/format/normalize.js";
-import { PRODUCT_LABELS } from "../../src/guarantees/notice.js";
+import { PRODUCT_NAMES } from "../../src/guarantees/certificate.schema.js";
 import { parseOrdererCode } from "../../src/orderers/orderer.service.js";
 import { formatTable, type CliContext, type Output, type Run } from "./context.js";
 
@@ -57,7 +57,7 @@ export function addSystemCommands(program: Command, ctx: CliContext, run: Run): 
         ctx.out();
         ctx.out("Sample guarantees (contract number and auth key, as on the verify page)");
         formatTable(["  contract number", "product", "version", "auth key", "project"], demo.guarantees.map((g) => [
-          `  ${g.contractNumber}`, PRODUCT_LABELS[g.product], g.label,
+          `  ${g.contractNumber}`, PRODUCT_NAMES[g.product], g.label,
           g.authKey ? formatAuthKeyForPrint(g.authKey) : `(${g.status})`, g.projectName,
         ])).forEach((l) => ctx.out(l));
         ctx.out();

@@ -1,11 +1,10 @@
-import { Router, type NextFunction, type Request, type Response } from "express";
+import type { NextFunction, Request, RequestHandler, Response } from "express";
 import type { Clock } from "../clock.js";
-import type { Limits } from "../config.js";
 import { formatEraDateTime } from "../format/era-date.js";
+import { clientAddress } from "../http/client-address.js";
 import { readForm } from "../http/forms.js";
 import type { Logger } from "../logger.js";
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "../officers/password-policy.js";
-import { noStore, requireLogin } from "./guards.js";
 import type { LoginResult, LoginService, Throttled } from "./login.service.js";
 import type { createPassport } from "./passport.js";
 
@@ -13,7 +12,7 @@ const LOGIN_FAILED = "ログインIDまたはパスワードが正しくあり�
 const LOGIN_FIELDS = { username: 64, password: PASSWORD_MAX_LENGTH * 4 };
 const PASSWORD_FIELDS = { currentPassword: PASSWORD_MAX_LENGTH * 4, newPassword: PASSWORD_MAX_LENGTH * 4, confirmPassword: PASSWORD_MAX_LENGTH * 4 };
 
-type Deps = { passport: ReturnType<typeof createPassport>; clock: Clock; login: LoginService; limits: Limits; logger: Logger };
+type Deps = { passport: ReturnType<typeof createPassport>; clock: Clock; login: LoginService; logger: Logger };
 
 /** The Japanese message for a throttled login: when to retry, or whom to ask when locked. */
 export function loginThrottledMessage(throttled: Throttled, now: Date): string {
@@ -24,25 +23,24 @@ export function loginThrottledMessage(throttled: Throttled, now: Date): string {
   return `ログインの失敗が続いたため、このログインIDでのログインを一時的に停止しています。${formatEraDateTime(retryAt)}以降にもう一度お試しください。`;
 }
 
-export function createAuthRoutes({ passport, clock, login, limits, logger }: Deps): Router {
-  const router = Router();
-
+/** The handlers of login, logout and the password change; createApp mounts them with their guards. */
+export function createAuthHandlers({ passport, clock, login, logger }: Deps) {
   /** GET /login: the login form (or on to /verify when already logged in). */
-  router.get("/login", noStore, (req, res) => {
+  const loginForm: RequestHandler = (req, res) => {
     if (req.user) return res.redirect(303, "/verify");
     res.render("auth/login", {
       title: "ログイン",
       expired: req.query.expired === "1" ? "一定時間操作がなかったため、ログアウトしました。もう一度ログインしてください。" : undefined,
       loggedOut: req.query.bye === "1",
     });
-  });
+  };
 
   /**
    * POST /login: 303 to /password or /verify with a new session; otherwise the form again with
    * the one message and 401 for every failure (unknown, wrong, disabled), or 429 with
    * Retry-After while the submitted username or the client address is throttled.
    */
-  router.post("/login", noStore, (req: Request, res: Response, next: NextFunction) => {
+  const logIn = (req: Request, res: Response, next: NextFunction) => {
     const form = readForm(req, LOGIN_FIELDS);
     const answer = (result: LoginResult) => {
       if (!result.ok && result.reason === "throttled") {
@@ -65,17 +63,17 @@ export function createAuthRoutes({ passport, clock, login, limits, logger }: Dep
     // the query string). An empty field goes straight to the login service instead, so that it
     // costs the same argon2 verification and gets the same answer as any other failure.
     if (form.username === "" || form.password === "") {
-      login.authenticate({ username: form.username, password: form.password, clientAddress: req.ip ?? "unknown" }).then(answer, next);
+      login.authenticate({ username: form.username, password: form.password, clientAddress: clientAddress(req) }).then(answer, next);
       return;
     }
     passport.authenticate("local", { session: false }, (error: unknown, _officer: unknown, result: LoginResult) => {
       if (error) return next(error);
       answer(result);
     })(req, res, next);
-  });
+  };
 
   /** POST /logout: ends the session on the server and tells the browser to forget the site's data. */
-  router.post("/logout", noStore, (req, res, next) => {
+  const logOut: RequestHandler = (req, res, next) => {
     readForm(req, {});
     req.logOut((error) => {
       if (error) return next(error);
@@ -85,7 +83,7 @@ export function createAuthRoutes({ passport, clock, login, limits, logger }: Dep
         res.redirect(303, "/login?bye=1");
       });
     });
-  });
+  };
 
   const passwordPage = (res: Response, status: number, error?: string) =>
     res.status(status).render("auth/password", {
@@ -96,13 +94,13 @@ export function createAuthRoutes({ passport, clock, login, limits, logger }: Dep
     });
 
   /** GET /password: change one's password (forced after a CLI-generated one-time password). */
-  router.get("/password", noStore, requireLogin(clock, limits.session), (_req, res) => passwordPage(res, 200));
+  const passwordForm: RequestHandler = (_req, res) => passwordPage(res, 200);
 
   /** POST /password: the current password (one throttled argon2 verification), the policy, then a
    * new hash; the officer's other sessions end. 303 to /verify, or the form again with the reason. */
-  router.post("/password", noStore, requireLogin(clock, limits.session), async (req, res) => {
+  const changePassword: RequestHandler = async (req, res) => {
     const form = readForm(req, PASSWORD_FIELDS);
-    const changed = await login.changePassword(req.user!, form, { sessionId: req.sessionID, clientAddress: req.ip ?? "unknown" });
+    const changed = await login.changePassword(req.user!, form, { sessionId: req.sessionID, clientAddress: clientAddress(req) });
     if (!changed.ok) {
       switch (changed.reason) {
         case "throttled":
@@ -120,7 +118,7 @@ export function createAuthRoutes({ passport, clock, login, limits, logger }: Dep
     }
     req.session.flash = "パスワードを変更しました。";
     res.redirect(303, "/verify");
-  });
+  };
 
-  return router;
+  return { loginForm, logIn, logOut, passwordForm, changePassword };
 }

@@ -1,15 +1,15 @@
 import type { AuditService } from "../audit/audit.service.js";
-import type { Clock } from "../clock.js";
 import type { Limits } from "../config.js";
-import type { Db } from "../db/database.js";
+import type { Transactions } from "../db/transactions.js";
+import { normalizeLogin } from "../format/normalize.js";
 import type { Officer } from "../officers/officer.repository.js";
-import { normalizeLogin, type OfficerService } from "../officers/officer.service.js";
+import type { OfficerService } from "../officers/officer.service.js";
 import { normalizePassword } from "../officers/password-policy.js";
 import { Argon2BusyError } from "../security/argon2-limiter.js";
-import { createAttemptThrottle, type Escalation, type ThrottleKey } from "../security/attempt-throttle.js";
-import { auditEscalations } from "../security/lockout.service.js";
 import type { Hasher } from "../security/hasher.js";
-import { createSessionRepository } from "../sessions/session.repository.js";
+import type { SessionRepository } from "../sessions/session.repository.js";
+import type { AttemptThrottle, Escalation, ThrottleKey } from "../throttling/attempt-throttle.js";
+import { auditEscalations } from "../throttling/lockout.service.js";
 
 export type LoginFailure = "unknown-user" | "wrong-password" | "disabled";
 
@@ -29,10 +29,10 @@ export type PasswordChange =
  * cost the same -> audit and settle the throttle in one transaction. A throttled attempt costs no
  * argon2 work at all.
  */
-export function createLoginService(deps: { db: Db; clock: Clock; officers: OfficerService; hasher: Hasher; audit: AuditService; limits: Limits }) {
-  const { db, clock, officers, hasher, audit, limits } = deps;
-  const throttle = createAttemptThrottle(db, clock);
-  const sessions = createSessionRepository(db);
+export function createLoginService(deps: {
+  officers: OfficerService; sessions: SessionRepository; attempts: AttemptThrottle; tx: Transactions; hasher: Hasher; audit: AuditService; limits: Pick<Limits, "login" | "address">;
+}) {
+  const { officers, sessions, attempts: throttle, tx: db, hasher, audit, limits } = deps;
   const keysOf = (login: string, clientAddress: string): ThrottleKey[] => [
     { scope: "login", key: login, policy: limits.login },
     { scope: "address", key: clientAddress, policy: limits.address },
@@ -49,7 +49,7 @@ export function createLoginService(deps: { db: Db; clock: Clock; officers: Offic
   /** Reserve, look up, then one argon2 verification of `password` (against the dummy hash when unknown). */
   async function checkPassword(login: string, password: string, clientAddress: string, lookUp: () => Officer | undefined) {
     const attempt = throttle.reserve(keysOf(login, clientAddress));
-    if (!attempt.allowed) return { throttled: pick(attempt) } as const;
+    if (!attempt.allowed) return { throttled: { retryAfterSeconds: attempt.retryAfterSeconds, locked: attempt.locked } } as const;
     const officer = lookUp();
     let matches: boolean;
     try {
@@ -105,10 +105,6 @@ export function createLoginService(deps: { db: Db; clock: Clock; officers: Offic
       return { ok: true, officer: changed.value, sessionsEnded };
     },
   };
-}
-
-function pick(refused: { retryAfterSeconds: number; locked: boolean }) {
-  return { retryAfterSeconds: refused.retryAfterSeconds, locked: refused.locked };
 }
 
 export type LoginService = ReturnType<typeof createLoginService>;

@@ -1,5 +1,6 @@
 import { Passport } from "passport";
 import { Strategy as LocalStrategy } from "passport-local";
+import { clientAddress } from "../http/client-address.js";
 import type { OfficerService } from "../officers/officer.service.js";
 import type { LoginResult, LoginService } from "./login.service.js";
 
@@ -17,7 +18,7 @@ export function createPassport(deps: { officers: OfficerService; login: LoginSer
 
   passport.use(
     new LocalStrategy({ usernameField: "username", passwordField: "password", passReqToCallback: true }, (req, username, password, done) => {
-      deps.login.authenticate({ username, password, clientAddress: req.ip ?? "unknown" }).then(
+      deps.login.authenticate({ username, password, clientAddress: clientAddress(req) }).then(
         (result: LoginResult) => done(null, result.ok ? result.officer : false, result as unknown as { message: string }),
         done,
       );

@@ -41,6 +41,13 @@ export function commitUnsynced<A extends unknown[], R>(db: Db, transaction: Data
   }
 }
 
+/** Takes the write lock once (so a read-only file or folder fails now, not at the first login)
+ * and runs quick_check: "ok", or SQLite's first finding. */
+export function quickCheckWritable(db: Db): string {
+  db.exec("BEGIN IMMEDIATE; COMMIT");
+  return db.pragma("quick_check", { simple: true }) as string;
+}
+
 type Migration = { version: number; name: string; sql: string };
 
 function readMigrations(dir: string): Migration[] {

@@ -1,10 +1,10 @@
 import type { Clock } from "../clock.js";
 import { addDays, tokyoDate } from "../format/era-date.js";
 import type { Product } from "../guarantees/certificate.schema.js";
-import { versionLabel } from "../guarantees/guarantee.service.js";
+import { versionLabel } from "../guarantees/version-label.js";
 import { describeProblem, type Outcome } from "../result.js";
 import { generateInitialPassword } from "../security/secrets.js";
-import type { Services } from "../services.js";
+import type { Services } from "../composition.js";
 
 /**
  * The demo world of the source document: 東日本建設業保証 (青森支店) issues むつ市 a 前払金保証 and a

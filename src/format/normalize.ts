@@ -86,3 +86,8 @@ export function normalizeDocumentText(raw: string): string {
 export function hasForbiddenCharacters(s: string): boolean {
   return FORBIDDEN.test(s);
 }
+
+/** Login ids are compared NFKC-lower-cased, so "Mutsu-Tanaka" and "ｍｕｔｓｕ-tanaka" are one account. */
+export function normalizeLogin(raw: string): string {
+  return raw.normalize("NFKC").trim().toLowerCase();
+}

@@ -1,11 +1,10 @@
 import { formatEraDate, formatEraDateTime, formatSlashDateTime, tokyoDate } from "../format/era-date.js";
 import { formatYen } from "../format/yen.js";
-import { productHasDepositBank, type CertificateContent, type Product } from "./certificate.schema.js";
+import { PRODUCT_NAMES, productHasDepositBank, type CertificateContent, type Product } from "./certificate.schema.js";
 import type { Guarantee, GuaranteeVersion } from "./guarantee.repository.js";
-import { versionLabel } from "./guarantee.service.js";
+import { versionLabel } from "./version-label.js";
 import { toStatusView, type StatusView } from "./status.presenter.js";
 
-export const PRODUCT_NAMES: Record<Product, string> = { advance: "前払金保証", interim: "中間前払金保証", contract: "契約保証" };
 
 const CLAUSES: Record<Product, string> = { advance: "前払金保証約款", interim: "中間前払金保証約款", contract: "契約保証約款" };
 

@@ -7,6 +7,13 @@ import type { Problem } from "../result.js";
 export const PRODUCTS = ["advance", "interim", "contract"] as const;
 export type Product = (typeof PRODUCTS)[number];
 
+/** 商品名: each product's name as certificates, pages, notices and the CLI print it. */
+export const PRODUCT_NAMES: Readonly<Record<Product, string>> = Object.freeze({
+  advance: "前払金保証",
+  interim: "中間前払金保証",
+  contract: "契約保証",
+});
+
 /** Advance products (前払金保証, 中間前払金保証) name the bank holding the advance; 契約保証 does not. */
 export const productHasDepositBank = (product: Product) => product !== "contract";
 

@@ -1,9 +1,9 @@
 import { tokyoDate } from "../format/era-date.js";
 import { formatYen } from "../format/yen.js";
 import {
-  certificateFields, guaranteeHref, PRODUCT_NAMES, toVersionRef, type VersionRef,
+  certificateFields, guaranteeHref, toVersionRef, type VersionRef,
 } from "./certificate.presenter.js";
-import { productHasDepositBank } from "./certificate.schema.js";
+import { PRODUCT_NAMES, productHasDepositBank } from "./certificate.schema.js";
 import type { Guarantee, GuaranteeVersion } from "./guarantee.repository.js";
 import { toStatusView, type StatusView } from "./status.presenter.js";
 

@@ -1,5 +1,6 @@
 import type { Db } from "../db/database.js";
 import type { CertificateContent, Product } from "./certificate.schema.js";
+import { guaranteeState } from "./guarantee-state.js";
 
 export type GuaranteeStatus = "valid" | "cancelled";
 
@@ -73,6 +74,21 @@ export type NewVersion = {
   content: CertificateContent;
 };
 
+/** Search folding: NFKC (full-width and half-width forms alike) and lower case. */
+export function foldForSearch(text: string): string {
+  return text.normalize("NFKC").toLowerCase();
+}
+
+/**
+ * The guarantee rules SQL filters need, as functions of this connection: guarantee_state (the one
+ * 有効/取消/期限切れ rule) and search_fold. Registered once per connection by the composition root.
+ */
+export function registerGuaranteeFunctions(db: Db): void {
+  db.function("guarantee_state", { deterministic: true }, (status: unknown, expiry: unknown, today: unknown) =>
+    guaranteeState({ status: status as Guarantee["status"] }, { guaranteeExpiry: String(expiry) }, String(today)));
+  db.function("search_fold", { deterministic: true }, (text: unknown) => (typeof text === "string" ? foldForSearch(text) : text));
+}
+
 export function createGuaranteeRepository(db: Db) {
   const byNumber = db.prepare<[string], GuaranteeRow>(`${SELECT_GUARANTEE} WHERE g.contract_number = ?`);
   const byId = db.prepare<[number], GuaranteeRow>(`${SELECT_GUARANTEE} WHERE g.id = ?`);
@@ -86,7 +102,7 @@ export function createGuaranteeRepository(db: Db) {
   const insertRetraction = db.prepare("INSERT INTO version_retractions (version_id, cause, retracted_at) VALUES (?, ?, ?)");
   const versions = db.prepare<[number], VersionRow>(`${SELECT_VERSION} WHERE v.guarantee_id = ? ORDER BY v.sequence`);
   const version = db.prepare<[number, number], VersionRow>(`${SELECT_VERSION} WHERE v.guarantee_id = ? AND v.sequence = ?`);
-  const current = db.prepare<[number], VersionRow>(`${SELECT_VERSION} WHERE v.guarantee_id = ? AND r.version_id IS NULL ORDER BY v.sequence DESC LIMIT 1`);
+  const current = db.prepare<[number], VersionRow>("SELECT v.*, NULL AS retraction_cause, NULL AS retracted_at FROM current_versions v WHERE v.guarantee_id = ?");
   const setKey = db.prepare("UPDATE guarantees SET auth_key_hash = @hash, key_rotated_at = @at WHERE id = @id");
   const cancel = db.prepare(`
     UPDATE guarantees SET status = 'cancelled', cancelled_at = @at, cancel_reason = @reason WHERE id = @id AND status = 'valid'`);

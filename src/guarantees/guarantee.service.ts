@@ -1,26 +1,22 @@
 import type { AuditService } from "../audit/audit.service.js";
 import type { Clock } from "../clock.js";
-import type { Db } from "../db/database.js";
+import type { Transactions } from "../db/transactions.js";
 import { tokyoDate } from "../format/era-date.js";
 import { hasForbiddenCharacters, normalizeContractNumber, normalizeText } from "../format/normalize.js";
-import { createIssuerRepository } from "../issuers/issuer.repository.js";
+import type { IssuerRepository } from "../issuers/issuer.repository.js";
 import { refusal, success, type Outcome } from "../result.js";
 import type { Hasher } from "../security/hasher.js";
 import { generateAuthKey } from "../security/secrets.js";
 import { changeSchema, checkCertificateRules, toProblems, type CertificateContent } from "./certificate.schema.js";
-import { createGuaranteeRepository, type Guarantee, type GuaranteeVersion } from "./guarantee.repository.js";
+import type { Guarantee, GuaranteeRepository, GuaranteeVersion } from "./guarantee.repository.js";
 import { snapshotIssuer } from "./issuance.service.js";
+import { versionLabel } from "./version-label.js";
 
 export type ChangeKind = "amendment" | "correction";
 
-/** 新規 / 変更-N, the label of a version in the history and under the certificate's title. */
-export function versionLabel(version: Pick<GuaranteeVersion, "amendmentNumber">): string {
-  return version.amendmentNumber === 0 ? "新規" : `変更-${version.amendmentNumber}`;
-}
 
-export function createGuaranteeService(db: Db, clock: Clock, hasher: Hasher, audit: AuditService) {
-  const guarantees = createGuaranteeRepository(db);
-  const issuers = createIssuerRepository(db);
+export function createGuaranteeService(deps: { guarantees: GuaranteeRepository; issuers: IssuerRepository; tx: Transactions; clock: Clock; hasher: Hasher; audit: AuditService }) {
+  const { guarantees, issuers, tx: db, clock, hasher, audit } = deps;
   const now = () => clock.now().toISOString();
 
   function findLive(rawNumber: string): Outcome<{ guarantee: Guarantee; current: GuaranteeVersion }> {

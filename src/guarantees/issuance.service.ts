@@ -1,15 +1,15 @@
 import { availableParallelism } from "node:os";
 import type { AuditService } from "../audit/audit.service.js";
 import type { Clock } from "../clock.js";
-import type { Db } from "../db/database.js";
-import { createIssuerRepository, type Issuer } from "../issuers/issuer.repository.js";
+import type { Transactions } from "../db/transactions.js";
+import type { Issuer, IssuerRepository } from "../issuers/issuer.repository.js";
 import { parseOrdererCode } from "../orderers/orderer.service.js";
-import { createOrdererRepository, type Orderer } from "../orderers/orderer.repository.js";
+import type { Orderer, OrdererRepository } from "../orderers/orderer.repository.js";
 import { refusal, success, type Outcome, type Problem } from "../result.js";
 import type { Hasher } from "../security/hasher.js";
 import { generateAuthKey } from "../security/secrets.js";
 import { checkCertificateRules, issuanceSchema, toProblems, type CertificateContent, type IssuanceInput, type Product } from "./certificate.schema.js";
-import { createGuaranteeRepository } from "./guarantee.repository.js";
+import type { GuaranteeRepository } from "./guarantee.repository.js";
 
 /** What the admin hands to the contractor, once. The key is never stored or shown again. */
 export type IssuedGuarantee = {
@@ -36,10 +36,10 @@ export function snapshotIssuer(issuer: Issuer): CertificateContent["issuer"] {
   };
 }
 
-export function createIssuanceService(db: Db, clock: Clock, hasher: Hasher, audit: AuditService) {
-  const guarantees = createGuaranteeRepository(db);
-  const issuers = createIssuerRepository(db);
-  const orderers = createOrdererRepository(db);
+export function createIssuanceService(deps: {
+  guarantees: GuaranteeRepository; issuers: IssuerRepository; orderers: OrdererRepository; tx: Transactions; clock: Clock; hasher: Hasher; audit: AuditService;
+}) {
+  const { guarantees, issuers, orderers, tx: db, clock, hasher, audit } = deps;
 
   /** Validates every row against the schema, the rules and the registry; collects all problems. */
   function prepare(rows: unknown[]): Outcome<PreparedCertificate[]> {

@@ -6,7 +6,7 @@ import { formatEraDate } from "../format/era-date.js";
 import { formatAuthKeyForPrint } from "../format/normalize.js";
 import { viewsDir } from "../paths.js";
 import { refusal, success, type Outcome } from "../result.js";
-import type { CertificateContent, Product } from "./certificate.schema.js";
+import { PRODUCT_NAMES, type CertificateContent, type Product } from "./certificate.schema.js";
 
 /**
  * 電子保証にかかる「認証キー」のお知らせ: the print-ready notice the issuer hands to the contractor,
@@ -14,11 +14,6 @@ import type { CertificateContent, Product } from "./certificate.schema.js";
  * certificate, its CSS inline, so it prints the same wherever it is opened.
  */
 
-export const PRODUCT_LABELS: Readonly<Record<Product, string>> = Object.freeze({
-  advance: "前払金保証",
-  interim: "中間前払金保証",
-  contract: "契約保証",
-});
 
 /** What a notice needs: the number, the key (in clear, once) and the certificate it opens. */
 export type NoticeInput = { contractNumber: string; authKey: string; product: Product; content: CertificateContent };
@@ -44,7 +39,7 @@ export function toNoticeView(input: NoticeInput, noticeDate: string): NoticeView
     projectName: c.projectName,
     contractorName: c.contractor.name,
     jvName: c.contractor.jvName ?? null,
-    productLabel: PRODUCT_LABELS[input.product],
+    productLabel: PRODUCT_NAMES[input.product],
     contractNumber: input.contractNumber,
     authKey: formatAuthKeyForPrint(input.authKey),
     ordererName: c.orderer.name,

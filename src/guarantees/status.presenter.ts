@@ -1,9 +1,7 @@
 import { formatEraDate, formatEraDateTime } from "../format/era-date.js";
 import type { CertificateContent } from "./certificate.schema.js";
 import type { Guarantee } from "./guarantee.repository.js";
-
-/** What an officer must know before relying on a guarantee. 取消 wins over 期限切れ. */
-export type GuaranteeState = "valid" | "cancelled" | "expired";
+import { guaranteeState, type GuaranteeState } from "./guarantee-state.js";
 
 export type StatusView = {
   state: GuaranteeState;
@@ -15,16 +13,6 @@ export type StatusView = {
   /** The word stamped across a certificate that must not be relied on; absent when valid. */
   stamp?: string;
 };
-
-/**
- * The state of a guarantee on the Tokyo calendar day `today` ("YYYY-MM-DD", see tokyoDate):
- * a 保証期限 of D still holds all of D and has passed from D+1. The SQL of the verified list's
- * status filter (grant.repository.ts) says the same and must stay in step with this.
- */
-export function guaranteeState(guarantee: Pick<Guarantee, "status">, current: Pick<CertificateContent, "guaranteeExpiry">, today: string): GuaranteeState {
-  if (guarantee.status === "cancelled") return "cancelled";
-  return current.guaranteeExpiry < today ? "expired" : "valid";
-}
 
 export function toStatusView(
   guarantee: Pick<Guarantee, "status" | "cancelledAt" | "cancelReason">,

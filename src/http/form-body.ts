@@ -1,10 +1,9 @@
+import { HttpError } from "./http-error.js";
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
 
 /** A refused request body, with the status that says why (400, 413 or 415). */
-export class BadBodyError extends Error {
-  constructor(readonly status: 400 | 413 | 415, readonly code: string) {
-    super(`request body refused: ${code}`);
-  }
+function badBody(status: 400 | 413 | 415, code: string): HttpError {
+  return new HttpError(status, code, { detail: `request body refused: ${code}` });
 }
 
 const FORM_TYPE = "application/x-www-form-urlencoded";
@@ -36,12 +35,12 @@ export function acceptFormBodies(limits: { maxBytes: number; maxFields: number }
   const checkHeaders = (req: Request, _res: Response, next: NextFunction) => {
     if (req.method !== "POST") return next();
     const declared = req.headers["content-length"];
-    if (declared !== undefined && Number(declared) > limits.maxBytes) return next(new BadBodyError(413, "entity.too.large"));
+    if (declared !== undefined && Number(declared) > limits.maxBytes) return next(badBody(413, "entity-too-large"));
     if (!hasBody(req)) return next();
     const encoding = (req.headers["content-encoding"] ?? "identity").trim().toLowerCase();
-    if (encoding !== "identity") return next(new BadBodyError(415, "encoding.unsupported"));
+    if (encoding !== "identity") return next(badBody(415, "encoding-unsupported"));
     const problem = checkContentType(req.headers["content-type"]);
-    if (problem) return next(new BadBodyError(415, problem));
+    if (problem) return next(badBody(415, problem));
     next();
   };
 
@@ -54,7 +53,7 @@ export function acceptFormBodies(limits: { maxBytes: number; maxFields: number }
     if (req.method !== "POST" || req.body === undefined) return next();
     const body = req.body as Record<string, unknown>;
     // Defence in depth: checkFormBytes has refused what would not come out as plain strings.
-    if (Object.values(body).some((value) => typeof value !== "string")) return next(new BadBodyError(400, "field.not.text"));
+    if (Object.values(body).some((value) => typeof value !== "string")) return next(badBody(400, "field-not-text"));
     next();
   };
 
@@ -67,14 +66,14 @@ function hasBody(req: Request): boolean {
 
 /** undefined when the Content-Type is a urlencoded form in UTF-8 (stated or not), else why not. */
 export function checkContentType(header: string | undefined): string | undefined {
-  if (header === undefined) return "content-type.missing";
+  if (header === undefined) return "content-type-missing";
   const [type, ...parameters] = header.split(";");
-  if (type!.trim().toLowerCase() !== FORM_TYPE) return "content-type.unsupported";
+  if (type!.trim().toLowerCase() !== FORM_TYPE) return "content-type-unsupported";
   for (const parameter of parameters) {
     const eq = parameter.indexOf("=");
     const name = parameter.slice(0, eq === -1 ? undefined : eq).trim().toLowerCase();
     const value = eq === -1 ? "" : parameter.slice(eq + 1).trim().replace(/^"(.*)"$/, "$1").toLowerCase();
-    if (name === "charset" && value !== "utf-8") return "charset.unsupported";
+    if (name === "charset" && value !== "utf-8") return "charset-unsupported";
   }
   return undefined;
 }
@@ -92,12 +91,12 @@ export function checkFormBytes(buf: Buffer, maxFields: number): void {
   let fields = 0;
   for (const pair of splitBytes(buf, 0x26 /* & */)) {
     if (pair.length === 0) continue;
-    if (++fields > maxFields) throw new BadBodyError(413, "parameters.too.many");
+    if (++fields > maxFields) throw badBody(413, "parameters-too-many");
     const eq = pair.indexOf(0x3d /* = */);
     const name = decodeComponent(eq === -1 ? pair : pair.subarray(0, eq));
     if (eq !== -1) decodeComponent(pair.subarray(eq + 1));
-    if (!FIELD_NAME.test(name)) throw new BadBodyError(400, "field.name");
-    if (seen.has(name)) throw new BadBodyError(400, "field.repeated");
+    if (!FIELD_NAME.test(name)) throw badBody(400, "field-name");
+    if (seen.has(name)) throw badBody(400, "field-repeated");
     seen.add(name);
   }
 }
@@ -121,7 +120,7 @@ export function decodeComponent(raw: Buffer): string {
     if (b === 0x25 /* % */) {
       const hi = hexValue(raw[i + 1]);
       const lo = hexValue(raw[i + 2]);
-      if (hi === undefined || lo === undefined) throw new BadBodyError(400, "percent.malformed");
+      if (hi === undefined || lo === undefined) throw badBody(400, "percent-malformed");
       out[n++] = hi * 16 + lo;
       i += 2;
     } else {
@@ -131,7 +130,7 @@ export function decodeComponent(raw: Buffer): string {
   try {
     return strictUtf8.decode(out.subarray(0, n));
   } catch {
-    throw new BadBodyError(400, "utf8.invalid");
+    throw badBody(400, "utf8-invalid");
   }
 }
 

@@ -1,12 +1,9 @@
+import { HttpError } from "./http-error.js";
 import type { NextFunction, Request, Response } from "express";
 
 /** A state-changing request from another site: 403, like a bad CSRF token. */
-export class CrossSiteRequestError extends Error {
-  readonly status = 403;
-  readonly code = "CROSS_SITE";
-  constructor(readonly reason: string) {
-    super(`cross-site request refused: ${reason}`);
-  }
+function crossSite(reason: string): HttpError {
+  return new HttpError(403, "cross-site", { detail: `cross-site request refused: ${reason}` });
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -25,16 +22,16 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 export function requireSameOrigin(req: Request, _res: Response, next: NextFunction): void {
   if (SAFE_METHODS.has(req.method)) return next();
   const site = req.headers["sec-fetch-site"];
-  if (site !== undefined && site !== "same-origin" && site !== "none") return next(new CrossSiteRequestError(`sec-fetch-site ${site}`));
+  if (site !== undefined && site !== "same-origin" && site !== "none") return next(crossSite(`sec-fetch-site ${site}`));
   const expected = `${req.protocol}://${req.get("host") ?? ""}`.toLowerCase();
   const origin = req.headers.origin;
   if (origin !== undefined) {
-    if (origin === "null") return site === "same-origin" ? next() : next(new CrossSiteRequestError("origin null"));
-    if (origin.toLowerCase() !== expected) return next(new CrossSiteRequestError("origin"));
+    if (origin === "null") return site === "same-origin" ? next() : next(crossSite("origin null"));
+    if (origin.toLowerCase() !== expected) return next(crossSite("origin"));
     return next();
   }
   const referer = req.headers.referer;
-  if (referer !== undefined && originOf(referer) !== expected) return next(new CrossSiteRequestError("referer"));
+  if (referer !== undefined && originOf(referer) !== expected) return next(crossSite("referer"));
   next();
 }
 

@@ -1,14 +1,14 @@
 import type { AuditService } from "../audit/audit.service.js";
 import type { Clock } from "../clock.js";
-import type { Db } from "../db/database.js";
+import type { Transactions } from "../db/transactions.js";
 import { hasForbiddenCharacters, normalizeText } from "../format/normalize.js";
 import { refusal, success, type Outcome, type Problem } from "../result.js";
-import { createIssuerRepository, type Issuer } from "./issuer.repository.js";
+import type { Issuer, IssuerRepository } from "./issuer.repository.js";
 
 export type IssuerInput = { code: string; name: string; address: string; representative: string };
 
-export function createIssuerService(db: Db, clock: Clock, audit: AuditService) {
-  const issuers = createIssuerRepository(db);
+export function createIssuerService(deps: { issuers: IssuerRepository; tx: Transactions; clock: Clock; audit: AuditService }) {
+  const { issuers, tx: db, clock, audit } = deps;
   const add = db.transaction((issuer: Omit<Issuer, "id">, actor: string) => {
     if (!issuers.insert(issuer, clock.now().toISOString())) return false;
     audit.appendInTransaction({ event: "issuer_add", outcome: "ok", actorKind: "admin", actor, detail: { issuer: issuer.code } });

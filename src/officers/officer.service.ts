@@ -1,29 +1,24 @@
 import type { AuditService } from "../audit/audit.service.js";
 import type { Clock } from "../clock.js";
-import type { Db } from "../db/database.js";
-import { hasForbiddenCharacters, normalizeText } from "../format/normalize.js";
+import type { Transactions } from "../db/transactions.js";
+import { hasForbiddenCharacters, normalizeLogin, normalizeText } from "../format/normalize.js";
 import { parseOrdererCode } from "../orderers/orderer.service.js";
-import { createOrdererRepository } from "../orderers/orderer.repository.js";
+import type { OrdererRepository } from "../orderers/orderer.repository.js";
 import { refusal, success, type Outcome } from "../result.js";
 import type { Hasher } from "../security/hasher.js";
 import { generateInitialPassword } from "../security/secrets.js";
-import { createSessionRepository } from "../sessions/session.repository.js";
-import { createOfficerRepository, type Officer } from "./officer.repository.js";
+import type { SessionRepository } from "../sessions/session.repository.js";
+import type { Officer, OfficerRepository } from "./officer.repository.js";
 import { checkNewPassword, normalizePassword } from "./password-policy.js";
-
-/** Login ids are compared NFKC-lower-cased, so "Mutsu-Tanaka" and "ｍｕｔｓｕ-tanaka" are one account. */
-export function normalizeLogin(raw: string): string {
-  return raw.normalize("NFKC").trim().toLowerCase();
-}
 
 const LOGIN_PATTERN = /^[a-z0-9][a-z0-9._-]{2,63}$/;
 
 export type AddedOfficer = { officer: Officer; initialPassword?: string };
 
-export function createOfficerService(db: Db, clock: Clock, hasher: Hasher, audit: AuditService) {
-  const officers = createOfficerRepository(db);
-  const orderers = createOrdererRepository(db);
-  const sessions = createSessionRepository(db);
+export function createOfficerService(deps: {
+  officers: OfficerRepository; orderers: OrdererRepository; sessions: SessionRepository; tx: Transactions; clock: Clock; hasher: Hasher; audit: AuditService;
+}) {
+  const { officers, orderers, sessions, tx: db, clock, hasher, audit } = deps;
   const now = () => clock.now().toISOString();
   const adminAudit = (event: string, actor: string, officer: Officer, outcome = "ok") =>
     audit.appendInTransaction({ event, outcome, actorKind: "admin", actor, officerId: officer.id, ordererCode: officer.ordererCode, detail: { login: officer.login } });

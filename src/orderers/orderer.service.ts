@@ -1,10 +1,10 @@
 import type { AuditService } from "../audit/audit.service.js";
 import type { Clock } from "../clock.js";
-import type { Db } from "../db/database.js";
+import type { Transactions } from "../db/transactions.js";
 import { isValidLocalGovernmentCode } from "../format/local-government-code.js";
 import { hasForbiddenCharacters, normalizeText } from "../format/normalize.js";
 import { refusal, success, type Outcome } from "../result.js";
-import { createOrdererRepository, type Orderer } from "./orderer.repository.js";
+import type { Orderer, OrdererRepository } from "./orderer.repository.js";
 
 /** Normalises a typed 全国地方公共団体コード and checks its check digit. */
 export function parseOrdererCode(raw: string): Outcome<string> {
@@ -14,8 +14,8 @@ export function parseOrdererCode(raw: string): Outcome<string> {
   return success(code);
 }
 
-export function createOrdererService(db: Db, clock: Clock, audit: AuditService) {
-  const orderers = createOrdererRepository(db);
+export function createOrdererService(deps: { orderers: OrdererRepository; tx: Transactions; clock: Clock; audit: AuditService }) {
+  const { orderers, tx: db, clock, audit } = deps;
   const add = db.transaction((orderer: Omit<Orderer, "id">, actor: string) => {
     if (!orderers.insert(orderer, clock.now().toISOString())) return false;
     audit.appendInTransaction({ event: "orderer_add", outcome: "ok", actorKind: "admin", actor, ordererCode: orderer.code });

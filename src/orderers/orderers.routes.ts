@@ -1,14 +1,13 @@
-import { Router } from "express";
+import type { RequestHandler } from "express";
 import type { OrdererService } from "./orderer.service.js";
 
-export function createOrdererRoutes(deps: { orderers: OrdererService }): Router {
-  const router = Router();
+export function createOrdererHandlers(deps: { orderers: OrdererService }) {
   /** GET /orderers: the public list of orderers that accept e-guarantees (電子保証対応の発注者). */
-  router.get("/orderers", (_req, res) => {
+  const acceptingList: RequestHandler = (_req, res) => {
     res.render("orderers/list", {
       title: "電子保証対応の発注者",
       orderers: deps.orderers.listAccepting().map((o) => ({ code: o.code, name: o.name })),
     });
-  });
-  return router;
+  };
+  return { acceptingList };
 }

@@ -2,8 +2,6 @@ import type { Hasher } from "./hasher.js";
 
 /** No argon2 slot free and the queue full: the request gets 503 with Retry-After, and no argon2 work. */
 export class Argon2BusyError extends Error {
-  readonly status = 503;
-  readonly code = "ARGON2_BUSY";
   constructor(readonly retryAfterSeconds: number) {
     super("argon2 is at capacity");
   }

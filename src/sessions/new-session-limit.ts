@@ -1,4 +1,6 @@
 import type { RequestHandler } from "express";
+import { clientAddress } from "../http/client-address.js";
+import { HttpError } from "../http/http-error.js";
 import type { Clock } from "../clock.js";
 import type { Limits } from "../config.js";
 import type { SessionRepository } from "./session.repository.js";
@@ -10,14 +12,6 @@ declare module "express-session" {
   }
 }
 
-/** Too many anonymous sessions from one address: 429, and no session is started. */
-export class TooManyNewSessionsError extends Error {
-  readonly status = 429;
-  readonly code = "sessions.per_address";
-  constructor(readonly retryAfterSeconds: number) {
-    super("too many new sessions from this address");
-  }
-}
 
 /**
  * DOS-04: a login form's CSRF token needs a server-side session, so every cookie-less GET /login
@@ -34,11 +28,11 @@ export function limitNewSessions(sessions: SessionRepository, clock: Clock, limi
   return (req, res, next) => {
     // A session that holds a token was started earlier; csrf-sync puts one in every new session.
     if (req.session.csrfToken !== undefined) return next();
-    const address = req.ip ?? "unknown";
+    const address = clientAddress(req);
     const now = clock.now().getTime();
     const inFlight = pending.get(address) ?? 0;
     if (sessions.countRecentAnonymous(address, now - limit.windowMs, now) + inFlight >= limit.perAddress) {
-      return next(new TooManyNewSessionsError(Math.ceil(limit.windowMs / 1000)));
+      return next(new HttpError(429, "new-sessions-per-address", { retryAfterSeconds: Math.ceil(limit.windowMs / 1000) }));
     }
     pending.set(address, inFlight + 1);
     res.once("close", () => {

@@ -27,6 +27,7 @@ export function createSessionRepository(db: Db) {
   const endOne = db.prepare(`${END} AND sid = ?`);
   const deleteAnonymous = db.prepare("DELETE FROM sessions WHERE sid = ? AND officer_id IS NULL");
   const purge = db.prepare("DELETE FROM sessions WHERE expires_at <= ?");
+  const deleteAll = db.prepare("DELETE FROM sessions");
   const endByOfficer = db.prepare(`${END} AND officer_id = ?`);
   const endOthers = db.prepare(`${END} AND officer_id = ? AND sid <> ?`);
   const countByOfficer = db.prepare<[number, number], { n: number }>("SELECT count(*) AS n FROM sessions WHERE officer_id = ? AND expires_at > ? AND ended = 0");
@@ -44,6 +45,8 @@ export function createSessionRepository(db: Db) {
       deleteAnonymous.run(key);
     },
     purgeExpired: (nowMs: number) => purge.run(nowMs).changes,
+    /** Every session, ended or not, goes (a restored database: everyone logs in again). */
+    deleteAll: () => deleteAll.run().changes,
     /** Ends every session of one officer at once (disabling, password reset, admin revoke). */
     destroyByOfficer: (officerId: number) => endByOfficer.run(officerId).changes,
     /** Ends every other session of the officer (after a password change), keeping `keepSid`. */

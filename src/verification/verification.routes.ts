@@ -1,6 +1,7 @@
-import { Router, type RequestHandler } from "express";
+import type { RequestHandler } from "express";
 import { normalizeAuthKey, normalizeContractNumber } from "../format/normalize.js";
 import { formatEraDateTime } from "../format/era-date.js";
+import { clientAddress } from "../http/client-address.js";
 import { readForm } from "../http/forms.js";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
@@ -21,18 +22,16 @@ export function verifyThrottledMessage(throttled: { retryAfterSeconds: number; l
 }
 
 /**
- * `officerOnly` are the guards (login, password changed). POST /verify
- * reads its form before them, so the order is body -> CSRF -> form -> session -> throttle -> argon2.
+ * The verification form's handlers. createApp mounts readVerifyForm before the officer guards, so
+ * that the order is body -> CSRF -> form -> session -> throttle -> argon2.
  */
-export function createVerificationRoutes(deps: { verification: VerificationService; clock: Clock; logger: Logger; officerOnly: RequestHandler[] }): Router {
-  const router = Router();
-
+export function createVerificationHandlers(deps: { verification: VerificationService; clock: Clock; logger: Logger }) {
   /** GET /verify: the form for a contract number and an auth key. */
-  router.get("/verify", ...deps.officerOnly, (req, res) => {
+  const verifyForm: RequestHandler = (req, res) => {
     const flash = req.session.flash;
     if (flash) delete req.session.flash;
     res.render("verify/form", { title: "電子保証の確認", flash });
-  });
+  };
 
   const readVerifyForm: RequestHandler = (req, res, next) => {
     res.locals.form = readForm(req, VERIFY_FIELDS);
@@ -40,7 +39,7 @@ export function createVerificationRoutes(deps: { verification: VerificationServi
   };
 
   /** POST /verify: 303 to the guarantee on success; otherwise the form again with one message. */
-  router.post("/verify", readVerifyForm, ...deps.officerOnly, async (req, res) => {
+  const verify: RequestHandler = async (req, res) => {
     const form = res.locals.form as Record<keyof typeof VERIFY_FIELDS, string>;
     const contractNumber = normalizeContractNumber(form.contractNumber);
     const authKey = normalizeAuthKey(form.authKey);
@@ -55,7 +54,7 @@ export function createVerificationRoutes(deps: { verification: VerificationServi
       });
     }
     const result = await deps.verification.verify({
-      officer: req.user!, contractNumber: contractNumber.value, authKey: authKey.value, clientAddress: req.ip ?? "unknown",
+      officer: req.user!, contractNumber: contractNumber.value, authKey: authKey.value, clientAddress: clientAddress(req),
     });
     if (result.ok) return res.redirect(303, `/guarantees/${result.guarantee.contractNumber}`);
     if (result.reason === "throttled") {
@@ -72,7 +71,7 @@ export function createVerificationRoutes(deps: { verification: VerificationServi
       contractNumber: contractNumber.value,
       errors: [{ field: "authKey", message: VERIFY_FAILED }],
     });
-  });
+  };
 
-  return router;
+  return { verifyForm, readVerifyForm, verify };
 }

@@ -1,14 +1,14 @@
 import type { AuditService } from "../audit/audit.service.js";
 import type { Clock } from "../clock.js";
-import type { Db } from "../db/database.js";
-import { createGuaranteeRepository, type Guarantee } from "../guarantees/guarantee.repository.js";
+import type { Transactions } from "../db/transactions.js";
+import type { Guarantee, GuaranteeRepository } from "../guarantees/guarantee.repository.js";
+import type { HoldingRepository } from "../holdings/holding.repository.js";
 import type { Officer } from "../officers/officer.repository.js";
 import { Argon2BusyError } from "../security/argon2-limiter.js";
-import type { Escalation } from "../security/attempt-throttle.js";
-import { auditEscalations } from "../security/lockout.service.js";
 import type { Hasher } from "../security/hasher.js";
-import { createGrantRepository } from "./grant.repository.js";
-import type { VerificationThrottle } from "./throttle.js";
+import type { Escalation } from "../throttling/attempt-throttle.js";
+import { auditEscalations } from "../throttling/lockout.service.js";
+import type { VerificationThrottle } from "../throttling/verification-throttle.js";
 
 export type VerifyFailure = "unknown-number" | "wrong-key" | "other-orderer";
 
@@ -26,10 +26,10 @@ export type VerifyRequest = { officer: Officer; contractNumber: string; authKey:
  * normalised. A throttled attempt costs no argon2 work and writes nothing (the route logs it):
  * a flood of refused attempts must not become a flood of audit rows.
  */
-export function createVerificationService(deps: { db: Db; clock: Clock; hasher: Hasher; audit: AuditService; throttle: VerificationThrottle }) {
-  const { db, clock, hasher, audit, throttle } = deps;
-  const guarantees = createGuaranteeRepository(db);
-  const grants = createGrantRepository(db);
+export function createVerificationService(deps: {
+  guarantees: GuaranteeRepository; holdings: HoldingRepository; throttle: VerificationThrottle; tx: Transactions; clock: Clock; hasher: Hasher; audit: AuditService;
+}) {
+  const { guarantees, holdings, throttle, tx: db, clock, hasher, audit } = deps;
 
   const recordOutcome = db.transaction((request: VerifyRequest, guarantee: Guarantee | undefined, matched: VerifyFailure | "ok", settle: (success: boolean) => Escalation[]): VerifyFailure | "ok" => {
     const at = clock.now().toISOString();
@@ -38,7 +38,7 @@ export function createVerificationService(deps: { db: Db; clock: Clock; hasher: 
     const reason = matched === "ok" && guarantees.findById(guarantee!.id)?.authKeyHash !== guarantee!.authKeyHash ? "wrong-key" : matched;
     if (guarantee && reason === "ok") {
       const current = guarantees.currentVersion(guarantee.id)!;
-      grants.recordVerified({ ordererId: request.officer.ordererId, guaranteeId: guarantee.id, officerId: request.officer.id, at, versionId: current.id, status: guarantee.status });
+      holdings.recordVerified({ ordererId: request.officer.ordererId, guaranteeId: guarantee.id, officerId: request.officer.id, at, versionId: current.id, status: guarantee.status });
     }
     audit.appendInTransaction({
       event: reason === "ok" ? "key_verify_success" : reason === "other-orderer" ? "authz_fail" : "key_verify_fail",

@@ -1,6 +1,5 @@
 import { expect } from "chai";
 import { commitUnsynced } from "../../src/db/database.js";
-import { createAttemptThrottle } from "../../src/security/attempt-throttle.js";
 import { PRODUCTION_LIMITS } from "../../src/config.js";
 import { buildWorld, type World } from "../support/world.js";
 
@@ -39,7 +38,7 @@ describe("unsynced commits", () => {
     const levels: string[] = [];
     const exec = world.db.exec.bind(world.db);
     world.db.exec = (sql: string) => { levels.push(sql); return exec(sql); };
-    const throttle = createAttemptThrottle(world.db, world.clock);
+    const throttle = world.services.attempts;
     const attempt = throttle.reserve([{ scope: "officer", key: "1", policy: PRODUCTION_LIMITS.officer }]);
     expect(levels).to.deep.equal(["PRAGMA synchronous = NORMAL", "PRAGMA synchronous = 2"]);
     if (!attempt.allowed) throw new Error("refused");

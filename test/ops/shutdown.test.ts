@@ -3,7 +3,7 @@ import { expect } from "chai";
 import { copyFileSync, existsSync, statSync } from "node:fs";
 import request from "supertest";
 import { createHasher } from "../../src/security/hasher.js";
-import { createServices } from "../../src/services.js";
+import { createServices } from "../../src/composition.js";
 import { givenIssuer, givenOfficer, givenOrderer, sampleCertificate } from "../support/given.js";
 import { buildWorld, type World } from "../support/world.js";
 import { reap } from "./support/processes.js";
@@ -27,7 +27,7 @@ describe("graceful shutdown", function () {
     officer = { login, password };
     givenIssuer(template);
     givenOrderer(template);
-    const slow = createServices(template.db, template.clock, await createHasher(SLOW_ARGON2));
+    const slow = createServices({ db: template.db, clock: template.clock, hasher: await createHasher(SLOW_ARGON2) });
     const issued = await slow.issuance.issue([sampleCertificate()], { actor: "test" });
     if (!issued.ok) throw new Error("issue refused");
     key = issued.value[0]!;

@@ -1,8 +1,9 @@
 import { expect } from "chai";
 import type { Request } from "express";
 import fc from "fast-check";
-import { BadBodyError, checkContentType, checkFormBytes, decodeComponent } from "../../src/http/form-body.js";
-import { BadFormError, readForm } from "../../src/http/forms.js";
+import { checkContentType, checkFormBytes, decodeComponent } from "../../src/http/form-body.js";
+import { HttpError } from "../../src/http/http-error.js";
+import { readForm } from "../../src/http/forms.js";
 import { hasForbiddenCharacters } from "../../src/format/normalize.js";
 
 const RUNS = { numRuns: 5000 };
@@ -17,8 +18,8 @@ describe("security: form bodies (properties)", () => {
       try {
         checkFormBytes(Buffer.from(bytes), 10);
       } catch (error) {
-        expect(error).to.be.instanceOf(BadBodyError);
-        expect((error as BadBodyError).status).to.be.oneOf([400, 413]);
+        expect(error).to.be.instanceOf(HttpError);
+        expect((error as HttpError).status).to.be.oneOf([400, 413]);
       }
     }), RUNS);
   });
@@ -34,7 +35,7 @@ describe("security: form bodies (properties)", () => {
     const percentBytes = fc.uint8Array({ maxLength: 30 }).map((b) => Buffer.from([...b].map((x) => `%${x.toString(16).padStart(2, "0")}`).join("")));
     fc.assert(fc.property(percentBytes, (raw) => {
       let decoded: string | undefined;
-      try { decoded = decodeComponent(raw); } catch (error) { expect(error).to.be.instanceOf(BadBodyError); return; }
+      try { decoded = decodeComponent(raw); } catch (error) { expect(error).to.be.instanceOf(HttpError); return; }
       expect(isWellFormed(decoded)).to.equal(true);
       expect(Buffer.from(decoded, "utf8").toString("hex")).to.equal(raw.toString().replace(/%/g, ""));
     }), RUNS);
@@ -42,10 +43,10 @@ describe("security: form bodies (properties)", () => {
 
   it("when a body names a field twice, or a field like a[b], a[], __proto__ or an empty name, then it is refused", () => {
     for (const body of ["a=1&a=2", "a[b]=1", "a[]=1", "__proto__=1", "=1", "a%5Bb%5D=1", "_x=1", "1a=1"]) {
-      expect(() => checkFormBytes(Buffer.from(body), 10), body).to.throw(BadBodyError);
+      expect(() => checkFormBytes(Buffer.from(body), 10), body).to.throw(HttpError);
     }
     expect(() => checkFormBytes(Buffer.from("_csrf=x&username=a&password=b"), 10)).not.to.throw();
-    expect(() => checkFormBytes(Buffer.from(Array.from({ length: 11 }, (_, i) => `f${i}=1`).join("&")), 10)).to.throw(BadBodyError).with.property("status", 413);
+    expect(() => checkFormBytes(Buffer.from(Array.from({ length: 11 }, (_, i) => `f${i}=1`).join("&")), 10)).to.throw(HttpError).with.property("status", 413);
   });
 
   it("when a Content-Type is checked, then only a urlencoded form in UTF-8 (stated or not) passes", () => {
@@ -57,7 +58,7 @@ describe("security: form bodies (properties)", () => {
     fc.assert(fc.property(fc.string({ maxLength: 60 }), (header) => { checkContentType(header); }), RUNS);
   });
 
-  it("when readForm meets any field values, then it returns plain strings free of forbidden characters within their limits, or refuses with BadFormError", () => {
+  it("when readForm meets any field values, then it returns plain strings free of forbidden characters within their limits, or refuses with a 400 naming the field", () => {
     const value = fc.oneof(anyUnits, wellFormed, fc.array(fc.string(), { maxLength: 2 }), fc.constant(undefined), fc.dictionary(fc.string(), fc.string()));
     fc.assert(fc.property(fc.dictionary(fc.constantFrom("username", "password", "_csrf", "other", "__proto__"), value), (body) => {
       const req = { body } as unknown as Request;
@@ -70,7 +71,7 @@ describe("security: form bodies (properties)", () => {
           expect(text.length).to.be.at.most(field === "username" ? 64 : 1024);
         }
       } catch (error) {
-        expect(error).to.be.instanceOf(BadFormError);
+        expect(error).to.be.instanceOf(HttpError).with.property("status", 400);
       }
     }), RUNS);
   });

@@ -4,6 +4,7 @@ import { connect } from "node:net";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import request from "supertest";
+import { createServices } from "../../src/composition.js";
 import { createApp } from "../../src/app.js";
 import { loadConfig, PRODUCTION_LIMITS } from "../../src/config.js";
 import { createHttpServer, listen } from "../../src/http/listen.js";
@@ -59,7 +60,8 @@ describe("security: the HTTP surface", () => {
     for (let i = 0; i < 6; i++) keep(await postLogin(agent, token, "somebody", "wrong password"));
     // One argon2 slot, no queue, and each verification held 50 ms: four of five parallel tries get 503.
     const slow = { ...world.hasher, verifyDummy: async (secret: string) => { await delay(50); return world.hasher.verifyDummy(secret); } };
-    const busyApp = createApp({ config: world.config, db: world.db, services: world.services, hasher: slow, clock: world.clock, logger: createLogger({ level: "silent" }) });
+    const busyServices = createServices({ db: world.db, clock: world.clock, hasher: slow, limits: world.config.limits });
+    const busyApp = createApp({ config: world.config, services: busyServices, clock: world.clock, logger: createLogger({ level: "silent" }) });
     const served = await serve(busyApp);
     try {
       const parallel = await loginForm(served.server);
@@ -122,9 +124,8 @@ describe("security: the HTTP surface", () => {
   it("when something fails unexpectedly, then the page has an incident number but no stack, path or SQL outside development", async () => {
     for (const nodeEnv of ["test", "production", "development"] as const) {
       const config = loadConfig({ NODE_ENV: nodeEnv, SESSION_SECRET: "s".repeat(32), COOKIE_SECURE: "false" });
-      const app = createApp({ config, db: world.db, services: world.services, hasher: world.hasher, clock: world.clock, logger: createLogger({ level: "silent" }) });
-      const broken = world.db.prepare.bind(world.db);
-      (world.db as { prepare: unknown }).prepare = () => { throw new Error("SQLITE_CORRUPT: database disk image is malformed at /work/main/src/app.ts"); };
+      const failing = () => { throw new Error("SQLITE_CORRUPT: database disk image is malformed at /work/main/src/app.ts"); };
+      const app = createApp({ config, services: { ...world.services, health: { ping: failing } }, clock: world.clock, logger: createLogger({ level: "silent" }) });
       try {
         const res = await request(app).get("/healthz");
         expect(res.status, nodeEnv).to.equal(500);
@@ -132,10 +133,33 @@ describe("security: the HTTP surface", () => {
         if (nodeEnv === "development") expect(res.text).to.contain("SQLITE_CORRUPT");
         else expect(res.text, nodeEnv).not.to.match(/ at |\/src\/|SQLITE|Error:/);
       } finally {
-        (world.db as { prepare: unknown }).prepare = broken;
         app.close();
       }
     }
+  });
+
+  it("when the database is busy, locked, full or failing, then the answer is 503 with Retry-After and the error page, not 500", async () => {
+    for (const code of ["SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_FULL", "SQLITE_IOERR_WRITE"]) {
+      const unavailable = () => { throw Object.assign(new Error(`${code}: database is unavailable`), { code }); };
+      const app = createApp({ config: world.config, services: { ...world.services, health: { ping: unavailable } }, clock: world.clock, logger: createLogger({ level: "silent" }) });
+      try {
+        const res = await request(app).get("/healthz");
+        expect(res.status, code).to.equal(503);
+        expect(Number(res.headers["retry-after"]), code).to.be.greaterThan(0);
+        expect(res.text, code).to.contain("ただいま混み合っています");
+      } finally {
+        app.close();
+      }
+    }
+  });
+
+  it("when shutdown has begun, then /healthz answers 503 with Retry-After while pages are still served", async () => {
+    expect((await request(world.app).get("/healthz")).status).to.equal(200);
+    world.app.beginShutdown();
+    const res = await request(world.app).get("/healthz");
+    expect(res.status).to.equal(503);
+    expect(res.headers["retry-after"]).to.equal("5");
+    expect((await request(world.app).get("/login")).status, "requests in flight and new ones on open connections still work").to.equal(200);
   });
 
   it("when the views are searched for {{{ }}}, then the layout's {{{body}}} is the only unescaped output", () => {

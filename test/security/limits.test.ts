@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ConfigError, loadConfig, PRODUCTION_LIMITS } from "../../src/config.js";
-import { createAttemptThrottle, type ThrottleKey } from "../../src/security/attempt-throttle.js";
+import type { AttemptThrottle, ThrottleKey } from "../../src/throttling/attempt-throttle.js";
 import { buildWorld, type World } from "../support/world.js";
 import { HOUR, MINUTE } from "./helpers.js";
 
@@ -55,7 +55,7 @@ describe("security: the attempt throttle with the production numbers", () => {
   const address = (key = "192.0.2.1"): ThrottleKey => ({ scope: "address", key, policy: PRODUCTION_LIMITS.address });
 
   /** Fails one attempt; returns the wait in seconds if it was refused instead. */
-  function fail(throttle: ReturnType<typeof createAttemptThrottle>, keys: ThrottleKey[]): number | "failed" {
+  function fail(throttle: AttemptThrottle, keys: ThrottleKey[]): number | "failed" {
     const attempt = throttle.reserve(keys);
     if (!attempt.allowed) return attempt.locked ? Infinity : attempt.retryAfterSeconds;
     attempt.failed();
@@ -63,7 +63,7 @@ describe("security: the attempt throttle with the production numbers", () => {
   }
 
   it("when a login fails five times, then a delay of 30 s starts and doubles with each failure up to one hour", () => {
-    const throttle = createAttemptThrottle(world.db, world.clock);
+    const throttle = world.services.attempts;
     for (let i = 1; i <= 5; i++) expect(fail(throttle, [login()]), `failure ${i}`).to.equal("failed");
     const delays: number[] = [];
     for (let failure = 6; failure <= 14; failure++) {
@@ -78,7 +78,7 @@ describe("security: the attempt throttle with the production numbers", () => {
   });
 
   it("when a login has failed 100 times in a row, then it is locked however long one waits", () => {
-    const throttle = createAttemptThrottle(world.db, world.clock);
+    const throttle = world.services.attempts;
     let failures = 0;
     while (failures < 100) {
       const outcome = fail(throttle, [login()]);
@@ -91,7 +91,7 @@ describe("security: the attempt throttle with the production numbers", () => {
   });
 
   it("when a login succeeds, then its run of failures starts again", () => {
-    const throttle = createAttemptThrottle(world.db, world.clock);
+    const throttle = world.services.attempts;
     for (let i = 0; i < 4; i++) fail(throttle, [login()]);
     const attempt = throttle.reserve([login()]);
     if (!attempt.allowed) throw new Error("refused");
@@ -100,7 +100,7 @@ describe("security: the attempt throttle with the production numbers", () => {
   });
 
   it("when an officer fails ten verifications in 15 minutes, then they are blocked for 15 minutes, then free again", () => {
-    const throttle = createAttemptThrottle(world.db, world.clock);
+    const throttle = world.services.attempts;
     for (let i = 0; i < 10; i++) {
       expect(fail(throttle, [officer()])).to.equal("failed");
       world.clock.advance(MINUTE);
@@ -114,7 +114,7 @@ describe("security: the attempt throttle with the production numbers", () => {
   });
 
   it("when the 15-minute window has passed, then earlier failures no longer count, but a block lasts its full 15 minutes", () => {
-    const throttle = createAttemptThrottle(world.db, world.clock);
+    const throttle = world.services.attempts;
     for (let i = 0; i < 9; i++) fail(throttle, [officer()]);
     world.clock.advance(15 * MINUTE);
     for (let i = 0; i < 9; i++) expect(fail(throttle, [officer()])).to.equal("failed");
@@ -125,7 +125,7 @@ describe("security: the attempt throttle with the production numbers", () => {
   });
 
   it("when a contract number fails 20 times in a row, then the progressive delay starts, and at 100 it is locked", () => {
-    const throttle = createAttemptThrottle(world.db, world.clock);
+    const throttle = world.services.attempts;
     for (let i = 1; i <= 19; i++) expect(fail(throttle, [contract()]), `failure ${i}`).to.equal("failed");
     expect(fail(throttle, [contract()]), "failure 20").to.equal("failed");
     expect(fail(throttle, [contract()])).to.equal(30);
@@ -140,7 +140,7 @@ describe("security: the attempt throttle with the production numbers", () => {
   });
 
   it("when a client address fails 100 times in a day, then it is blocked for 24 hours", () => {
-    const throttle = createAttemptThrottle(world.db, world.clock);
+    const throttle = world.services.attempts;
     for (let i = 0; i < 100; i++) {
       expect(fail(throttle, [address()]), `failure ${i + 1}`).to.equal("failed");
       world.clock.advance(10 * MINUTE);
@@ -150,7 +150,7 @@ describe("security: the attempt throttle with the production numbers", () => {
   });
 
   it("when a careful officer fails 5 times per officer and per number and the office 50 times, all within 15 minutes, then none of it is throttled", () => {
-    const throttle = createAttemptThrottle(world.db, world.clock);
+    const throttle = world.services.attempts;
     // Ten officers of one office (one address) each fail once on each of five numbers: 5 failures
     // per officer, 10 per number, 50 for the address, all within a minute.
     let failures = 0;
@@ -171,7 +171,7 @@ describe("security: the attempt throttle with the production numbers", () => {
   });
 
   it("when an attempt is released (argon2 too busy), then it counts against nobody", () => {
-    const throttle = createAttemptThrottle(world.db, world.clock);
+    const throttle = world.services.attempts;
     for (let i = 0; i < 4; i++) fail(throttle, [login()]);
     for (let i = 0; i < 10; i++) {
       const attempt = throttle.reserve([login()]);
@@ -183,7 +183,7 @@ describe("security: the attempt throttle with the production numbers", () => {
   });
 
   it("when 50 attempts are reserved before any is settled, then only the limit's worth is let through", () => {
-    const throttle = createAttemptThrottle(world.db, world.clock);
+    const throttle = world.services.attempts;
     const attempts = Array.from({ length: 50 }, () => throttle.reserve([login()]));
     expect(attempts.filter((a) => a.allowed)).to.have.length(5);
   });

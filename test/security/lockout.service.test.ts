@@ -1,7 +1,5 @@
 import { expect } from "chai";
 import { PRODUCTION_LIMITS } from "../../src/config.js";
-import { createAttemptThrottle } from "../../src/security/attempt-throttle.js";
-import { createLockoutService } from "../../src/security/lockout.service.js";
 import { buildWorld, type World } from "../support/world.js";
 
 describe("security: the lockout service (for the admin CLI)", () => {
@@ -10,7 +8,7 @@ describe("security: the lockout service (for the admin CLI)", () => {
   afterEach(() => world.close());
 
   function lock(scope: "login" | "contract", key: string) {
-    const throttle = createAttemptThrottle(world.db, world.clock);
+    const throttle = world.services.attempts;
     const policy = PRODUCTION_LIMITS[scope];
     for (let failures = 0; failures < 100;) {
       const attempt = throttle.reserve([{ scope, key, policy }]);
@@ -22,7 +20,7 @@ describe("security: the lockout service (for the admin CLI)", () => {
     lock("login", "mutsu-tanaka");
     lock("login", "nobody");
     lock("contract", "02208-000001");
-    const lockouts = createLockoutService(world.db, world.clock, world.services.audit);
+    const lockouts = world.services.lockouts;
     expect(lockouts.listLocked()).to.deep.equal({
       logins: [{ key: "mutsu-tanaka", failures: 100 }, { key: "nobody", failures: 100 }],
       contracts: [{ key: "02208-000001", failures: 100 }],
@@ -38,7 +36,7 @@ describe("security: the lockout service (for the admin CLI)", () => {
   });
 
   it("when there is nothing to unlock, then it says so and still audits the request; nonsense is refused", () => {
-    const lockouts = createLockoutService(world.db, world.clock, world.services.audit);
+    const lockouts = world.services.lockouts;
     expect(lockouts.unlockLogin("mutsu-tanaka", "admin")).to.deep.equal({ ok: true, value: { key: "mutsu-tanaka", wasThrottled: false, failures: 0, locked: false } });
     expect(lockouts.unlockAddress("192.0.2.7", "admin").ok).to.equal(true);
     expect(world.db.prepare("SELECT outcome FROM audit_events WHERE event = 'authn_login_unlock'").get()).to.deep.equal({ outcome: "nothing-to-unlock" });

@@ -2,7 +2,6 @@ import { expect } from "chai";
 import request from "supertest";
 import { createApp } from "../../src/app.js";
 import { createLogger } from "../../src/logger.js";
-import { createLockoutService } from "../../src/security/lockout.service.js";
 import { givenOfficer } from "../support/given.js";
 import { buildTestApp, csrfTokenOf, type WebWorld } from "../support/web.js";
 import { comparable, count, headerNames, loginForm, postLogin, serve } from "./helpers.js";
@@ -108,7 +107,7 @@ describe("security: login throttling and lockout (production numbers)", () => {
     expect(count(world, "SELECT count(*) AS n FROM audit_events WHERE event = 'authn_login_lock' AND actor = ?", login)).to.equal(1);
     expect(count(world, "SELECT count(*) AS n FROM audit_events WHERE event = 'authn_login_fail_max' AND actor = ?", login)).to.equal(1);
 
-    const unlocked = createLockoutService(world.db, world.clock, world.services.audit).unlockLogin("MUTSU-TANAKA", "admin-sato");
+    const unlocked = world.services.lockouts.unlockLogin("MUTSU-TANAKA", "admin-sato");
     expect(unlocked).to.deep.equal({ ok: true, value: { key: login, wasThrottled: true, failures: 100, locked: true } });
     expect(count(world, "SELECT count(*) AS n FROM audit_events WHERE event = 'authn_login_unlock' AND actor = 'admin-sato'")).to.equal(1);
     expect((await postLogin(agent, token, login, password)).status).to.equal(303);
@@ -139,7 +138,7 @@ describe("security: login throttling and lockout (production numbers)", () => {
     await failTimes(login, 5);
     world.app.close();
     const restarted = createApp({
-      config: world.config, db: world.db, services: world.services, hasher: world.hasher, clock: world.clock, logger: createLogger({ level: "silent" }),
+      config: world.config, services: world.services, clock: world.clock, logger: createLogger({ level: "silent" }),
     });
     try {
       const agent = request.agent(restarted);

@@ -4,7 +4,7 @@ import request from "supertest";
 import { createApp } from "../../src/app.js";
 import { createLogger } from "../../src/logger.js";
 import { createHasher } from "../../src/security/hasher.js";
-import { createServices } from "../../src/services.js";
+import { createServices } from "../../src/composition.js";
 import { createSessionRepository } from "../../src/sessions/session.repository.js";
 import { givenOfficer } from "../support/given.js";
 import { buildTestApp, csrfTokenOf, type WebWorld } from "../support/web.js";
@@ -150,8 +150,8 @@ describe("security: sessions and passwords", () => {
     const before = world.services.officers.findByLogin(login)!.passwordHash;
     expect(paramsOf(before)).to.deep.equal({ m: "1024", t: "1", p: "1" });
     const stronger = countCalls(await createHasher({ memoryCost: 2048, timeCost: 2, parallelism: 1 }));
-    const services = createServices(world.db, world.clock, stronger);
-    const app = createApp({ config: world.config, db: world.db, services, hasher: stronger, clock: world.clock, logger: createLogger({ level: "silent" }) });
+    const services = createServices({ db: world.db, clock: world.clock, hasher: stronger, limits: world.config.limits });
+    const app = createApp({ config: world.config, services, clock: world.clock, logger: createLogger({ level: "silent" }) });
     try {
       const first = await loginForm(app);
       expect((await postLogin(first.agent, first.token, login, password)).status).to.equal(303);
@@ -220,7 +220,7 @@ describe("security: sessions and passwords", () => {
     expect(refused.headers["set-cookie"], "no session for a refused form").to.equal(undefined);
     expect(refused.text).to.contain("しばらく時間をおいてから");
     expect(rows()).to.equal(100);
-    expect(world.logs.some((line) => line.includes('"code":"sessions.per_address"')), "the refusal is logged").to.equal(true);
+    expect(world.logs.some((line) => line.includes('"code":"new-sessions-per-address"')), "the refusal is logged").to.equal(true);
 
     expect((await open(office, kept)).status, "a browser that has its form already is not refused").to.equal(200);
     expect((await open("198.51.100.20")).status, "another address is not refused").to.equal(200);

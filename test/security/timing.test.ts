@@ -98,13 +98,13 @@ describe("security: enumeration (timing)", function () {
   before(async () => {
     const calibrated = await calibrate();
     verifyMs = calibrated.verifyMs;
-    world = await buildWorld({ argon2: calibrated.params });
-    world.db.pragma("synchronous = NORMAL"); // thousands of commits; fsync noise is not what is measured
     const unlimited = { delayFrom: 1e9, lockAt: 1e9 };
     const config = loadConfig({ NODE_ENV: "test" }, {
       limits: { login: unlimited, contract: unlimited, officer: { limit: 1e9 }, address: { limit: 1e9 } },
     });
-    app = createApp({ config, db: world.db, services: world.services, hasher: world.hasher, clock: world.clock, logger: createLogger({ level: "silent" }) });
+    world = await buildWorld({ argon2: calibrated.params, limits: config.limits });
+    world.db.pragma("synchronous = NORMAL"); // thousands of commits; fsync noise is not what is measured
+    app = createApp({ config, services: world.services, clock: world.clock, logger: createLogger({ level: "silent" }) });
     served = await serve(app);
   });
   after(async () => {

@@ -1,5 +1,4 @@
 import { expect } from "chai";
-import { createLockoutService } from "../../src/security/lockout.service.js";
 import { givenGuarantee, givenOfficer } from "../support/given.js";
 import { buildTestApp, type WebWorld } from "../support/web.js";
 import { comparable, count, headerNames, loginForm, officerSession, postLogin, postVerify, serve } from "./helpers.js";
@@ -87,7 +86,7 @@ describe("security: verification throttling and lockout (production numbers)", (
     }
     expect(pages[1]).to.deep.equal(pages[0]);
 
-    const unlocked = createLockoutService(world.db, world.clock, world.services.audit).unlockContract("０２２０８－０００００１", "admin-sato");
+    const unlocked = world.services.lockouts.unlockContract("０２２０８－０００００１", "admin-sato");
     expect(unlocked.ok && unlocked.value).to.deep.include({ key: issued.contractNumber, locked: true });
     expect(count(world, "SELECT count(*) AS n FROM audit_events WHERE event = 'key_unlock' AND contract_number = ?", issued.contractNumber)).to.equal(1);
     expect((await postVerify(office[0]!.agent, office[0]!.token, issued.contractNumber, issued.authKey)).status).to.equal(303);

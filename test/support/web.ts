@@ -9,13 +9,11 @@ export type WebWorld = World & { app: KakuninApp; config: Config; logs: string[]
 /** A fresh database and an app over it, with a captured JSON log. The production limits apply
  * unless `limits` raises (or lowers) some of them. */
 export async function buildTestApp(options: { env?: NodeJS.ProcessEnv; limits?: LimitOverrides } = {}): Promise<WebWorld> {
-  const world = await buildWorld();
   const config = loadConfig({ NODE_ENV: "test", ...options.env }, { limits: options.limits });
+  const world = await buildWorld({ limits: config.limits });
   const logs: string[] = [];
   const logger = createLogger({ level: "info", destination: { write: (line: string) => void logs.push(line) } });
-  const app = createApp({
-    config, db: world.db, services: world.services, hasher: world.hasher, clock: world.clock, logger,
-  });
+  const app = createApp({ config, services: world.services, clock: world.clock, logger });
   const close = world.close;
   return { ...world, app, config, logs, close: () => { app.close(); close(); } };
 }

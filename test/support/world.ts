@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Clock } from "../../src/clock.js";
 import { openMigratedDatabase, type Db } from "../../src/db/database.js";
-import { createServices, type Services } from "../../src/services.js";
+import { createRepositories, createServices, type Repositories, type Services } from "../../src/composition.js";
+import type { Limits } from "../../src/config.js";
 import { createHasher, type Argon2Params, type Hasher } from "../../src/security/hasher.js";
 
 /** Real argon2id, cheap enough for a test suite. Production refuses anything below OWASP's floor. */
@@ -42,19 +43,21 @@ export type World = {
   clock: TestClock;
   hasher: CountingHasher;
   services: Services;
+  /** The repositories over the same database, for tests that set up or read rows directly. */
+  repositories: Repositories;
   close(): void;
 };
 
 /** A fresh database file in a temporary folder, migrated, with its own services. */
-export async function buildWorld(options: { clock?: TestClock; argon2?: Argon2Params } = {}): Promise<World> {
+export async function buildWorld(options: { clock?: TestClock; argon2?: Argon2Params; limits?: Limits } = {}): Promise<World> {
   const dir = mkdtempSync(path.join(tmpdir(), "kakunin-test-"));
   const databasePath = path.join(dir, "kakunin.sqlite");
   const db = openMigratedDatabase(databasePath);
   const clock = options.clock ?? createTestClock();
   const hasher = countCalls(await createHasher(options.argon2 ?? TEST_ARGON2));
-  const services = createServices(db, clock, hasher);
+  const services = createServices({ db, clock, hasher, ...(options.limits ? { limits: options.limits } : {}) });
   return {
-    dir, databasePath, db, clock, hasher, services,
+    dir, databasePath, db, clock, hasher, services, repositories: createRepositories(db),
     close() {
       if (db.open) db.close();
       rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,6 @@
 import { expect } from "chai";
 import type { Hasher } from "../../src/security/hasher.js";
-import { createSqliteThrottle } from "../../src/verification/sqlite-throttle.js";
-import { createVerificationService } from "../../src/verification/verification.service.js";
+import { createServices } from "../../src/composition.js";
 import { givenGuarantee, givenOfficer } from "../support/given.js";
 import { buildWorld, type World } from "../support/world.js";
 
@@ -26,9 +25,7 @@ describe("verification while a key is rotated", () => {
         return result;
       },
     };
-    const verification = createVerificationService({
-      db: world.db, clock: world.clock, hasher: gated, audit: world.services.audit, throttle: createSqliteThrottle(world.db, world.clock),
-    });
+    const { verification } = createServices({ db: world.db, clock: world.clock, hasher: gated });
     const attempt = verification.verify({ officer, contractNumber: issued.contractNumber, authKey: issued.authKey, clientAddress: "192.0.2.1" });
     await running;
     const rotated = await world.services.guarantees.rotateKey(issued.contractNumber, "test");

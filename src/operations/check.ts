@@ -1,6 +1,6 @@
-import { createAuditService, type ChainCheck } from "../audit/audit.service.js";
-import { systemClock } from "../clock.js";
-import { latestSchemaVersion, type Db } from "./database.js";
+import { verifyChain, type ChainCheck } from "../audit/audit.service.js";
+import { createRepositories } from "../composition.js";
+import { latestSchemaVersion, type Db } from "../db/database.js";
 
 export type DatabaseCheck = {
   ok: boolean;
@@ -41,9 +41,15 @@ export function checkDatabase(db: Db): DatabaseCheck {
 
   let chain: ChainCheck;
   let head: DatabaseCheck["head"];
+  if (userVersion < latest) {
+    // The repositories read views of the latest schema; the service and every admin command that
+    // opens the live database migrate it first.
+    problems.push(`schema version ${userVersion} is older than this code (${latest}): start the service or run any admin command (e.g. "orderer list") to migrate it, then check again`);
+    return { ok: false, problems, chain: { ok: false, rows: 0, firstBrokenId: 0, problem: "not checked" }, head: undefined, userVersion, journalMode: db.pragma("journal_mode", { simple: true }) as string };
+  }
   try {
-    const audit = createAuditService(db, systemClock);
-    chain = audit.verifyChain();
+    const { audit } = createRepositories(db);
+    chain = verifyChain(audit.iterate());
     head = audit.head();
   } catch (error) {
     // A file too damaged to read the audit table at all (or one without it).

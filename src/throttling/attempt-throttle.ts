@@ -1,6 +1,7 @@
 import type { Clock } from "../clock.js";
 import type { ScopePolicy } from "../config.js";
-import { commitUnsynced, type Db } from "../db/database.js";
+import type { Transactions } from "../db/transactions.js";
+import type { Counter, ThrottleCounterRepository } from "./throttle-counter.repository.js";
 
 /** What a counter is keyed on: always what was submitted, so real and unknown identifiers behave alike. */
 export type ThrottleScope = "login" | "officer" | "contract" | "address";
@@ -22,34 +23,7 @@ export type Attempt =
     }
   | { allowed: false; retryAfterSeconds: number; locked: boolean };
 
-type Counter = { failures: number; window_start: number; blocked_until: number; locked: number };
-
 const EMPTY = (now: number): Counter => ({ failures: 0, window_start: now, blocked_until: 0, locked: 0 });
-
-export function createThrottleCounters(db: Db) {
-  const get = db.prepare<[string, string], Counter>(
-    "SELECT failures, window_start, blocked_until, locked FROM throttle_counters WHERE scope = ? AND key = ?",
-  );
-  const put = db.prepare(`
-    INSERT INTO throttle_counters (scope, key, failures, window_start, blocked_until, locked)
-    VALUES (@scope, @key, @failures, @window_start, @blocked_until, @locked)
-    ON CONFLICT (scope, key) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start,
-      blocked_until = excluded.blocked_until, locked = excluded.locked`);
-  const remove = db.prepare("DELETE FROM throttle_counters WHERE scope = ? AND key = ?");
-  const locked = db.prepare<[string], { key: string; failures: number }>(
-    "SELECT key, failures FROM throttle_counters WHERE scope = ? AND locked = 1 ORDER BY key",
-  );
-  return {
-    get: (scope: ThrottleScope, key: string, now: number): Counter => get.get(scope, key) ?? EMPTY(now),
-    put: (scope: ThrottleScope, key: string, c: Counter) => void put.run({ scope, key, ...c }),
-    /** Forgets a key's failures, delay and lock (admin unlock). True if there was anything to forget. */
-    clear: (scope: ThrottleScope, key: string) => remove.run(scope, key).changes === 1,
-    read: (scope: ThrottleScope, key: string) => get.get(scope, key),
-    listLocked: (scope: ThrottleScope) => locked.all(scope),
-  };
-}
-
-export type ThrottleCounters = ReturnType<typeof createThrottleCounters>;
 
 /** A window that has run out starts again, but a block earned in it lasts its full length. */
 function rolled(policy: ScopePolicy, c: Counter, now: number): Counter {
@@ -93,15 +67,16 @@ function escalation(key: ThrottleKey, failures: number, c: Counter): Escalation 
  * limit after the fifth reservation, not after the fifth argon2 verification has finished.
  * A refused attempt writes nothing.
  */
-export function createAttemptThrottle(db: Db, clock: Clock) {
-  const counters = createThrottleCounters(db);
+export function createAttemptThrottle(deps: { counters: ThrottleCounterRepository; tx: Transactions; clock: Clock }) {
+  const { counters, tx: db, clock } = deps;
+  const read = (k: ThrottleKey, now: number): Counter => counters.get(k.scope, k.key) ?? EMPTY(now);
   // Inside the caller's transaction (audit + settle commit together) or on its own.
   const run = <A extends unknown[], R>(tx: { (...a: A): R; immediate(...a: A): R }, ...args: A): R =>
     db.inTransaction ? tx(...args) : tx.immediate(...args);
 
   const reserve = db.transaction((keys: ThrottleKey[]): { wait: number; reserved: number[] } => {
     const now = clock.now().getTime();
-    const states = keys.map((k) => ({ k, c: rolled(k.policy, counters.get(k.scope, k.key, now), now) }));
+    const states = keys.map((k) => ({ k, c: rolled(k.policy, read(k, now), now) }));
     const wait = Math.max(0, ...states.map((s) => waitMs(s.c, now)));
     if (wait > 0) return { wait, reserved: [] };
     const reserved: number[] = [];
@@ -116,7 +91,7 @@ export function createAttemptThrottle(db: Db, clock: Clock) {
   const succeed = db.transaction((keys: ThrottleKey[]) => {
     const now = clock.now().getTime();
     for (const k of keys) {
-      const c = counters.get(k.scope, k.key, now);
+      const c = read(k, now);
       if (k.policy.kind === "consecutive") counters.put(k.scope, k.key, { ...c, failures: 0, blocked_until: 0, locked: 0 });
       else counters.put(k.scope, k.key, unreserved(k.policy, c));
     }
@@ -124,7 +99,7 @@ export function createAttemptThrottle(db: Db, clock: Clock) {
 
   const release = db.transaction((keys: ThrottleKey[]) => {
     const now = clock.now().getTime();
-    for (const k of keys) counters.put(k.scope, k.key, unreserved(k.policy, counters.get(k.scope, k.key, now)));
+    for (const k of keys) counters.put(k.scope, k.key, unreserved(k.policy, read(k, now)));
   });
 
   // The failure was counted and penalised at reservation; what is left is to say which thresholds it crossed.
@@ -132,17 +107,16 @@ export function createAttemptThrottle(db: Db, clock: Clock) {
     const now = clock.now().getTime();
     const crossed: Escalation[] = [];
     keys.forEach((k, i) => {
-      const e = escalation(k, reserved[i]!, counters.get(k.scope, k.key, now));
+      const e = escalation(k, reserved[i]!, read(k, now));
       if (e) crossed.push(e);
     });
     return crossed;
   });
 
   return {
-    counters,
     reserve(keys: ThrottleKey[]): Attempt {
       // Unsynced: nobody is answered before the outcome's own (synced) commit, which makes it durable too.
-      const { wait, reserved } = commitUnsynced(db, reserve, keys);
+      const { wait, reserved } = db.unsynced(reserve, keys);
       if (wait > 0) {
         const locked = !Number.isFinite(wait);
         return { allowed: false, locked, retryAfterSeconds: locked ? 3600 : Math.max(1, Math.ceil(wait / 1000)) };

@@ -2,8 +2,8 @@ import type { Db } from "../db/database.js";
 import type { CertificateContent, Product } from "../guarantees/certificate.schema.js";
 import type { GuaranteeStatus } from "../guarantees/guarantee.repository.js";
 
-/** A row of orderer_guarantees: an orderer proved possession of the key once. */
-export type Grant = {
+/** A row of orderer_guarantees: an orderer holds a guarantee once one of its officers verified it with the key. */
+export type Holding = {
   ordererId: number;
   guaranteeId: number;
   firstVerifiedAt: string;
@@ -13,17 +13,17 @@ export type Grant = {
   lastOpenedStatus: GuaranteeStatus;
 };
 
-type GrantRow = {
+type HoldingRow = {
   orderer_id: number; guarantee_id: number; first_verified_at: string; last_verified_at: string; last_opened_at: string;
   last_opened_version_id: number; last_opened_status: GuaranteeStatus;
 };
 
-const toGrant = (r: GrantRow): Grant => ({
+const toHolding = (r: HoldingRow): Holding => ({
   ordererId: r.orderer_id, guaranteeId: r.guarantee_id, firstVerifiedAt: r.first_verified_at, lastVerifiedAt: r.last_verified_at,
   lastOpenedAt: r.last_opened_at, lastOpenedVersionId: r.last_opened_version_id, lastOpenedStatus: r.last_opened_status,
 });
 
-/** A guarantee an orderer holds, with its version in force, for the verified list. */
+/** A guarantee an orderer holds, with its version in force, for 確認済みの保証. */
 export type HeldGuarantee = {
   guaranteeId: number;
   contractNumber: string;
@@ -38,7 +38,7 @@ export type HeldGuarantee = {
   content: CertificateContent;
 };
 
-export type HeldFilter = {
+export type HoldingFilter = {
   ordererId: number;
   /** "valid" and "expired" are judged against `today`, the Tokyo calendar date. */
   status: "valid" | "cancelled" | "expired" | "all";
@@ -63,41 +63,28 @@ const toHeld = (r: HeldRow): HeldGuarantee => ({
 });
 
 // Filtering is done here rather than in TypeScript over a capped page, so that search and the
-// status filter see every guarantee the orderer holds however many there are. The 期限切れ test
-// (保証期限 before today's Tokyo date) is the same as guaranteeState() in status.presenter.ts.
-// instr() rather than LIKE: the officer's text is matched literally, % and _ included. The 工事名
-// is stored as written (NFC), so both sides are folded with foldForSearch, registered below.
+// status filter see every guarantee the orderer holds however many there are. The state is the
+// one rule, guarantee_state (registerGuaranteeFunctions). instr() rather than LIKE: the officer's
+// text is matched literally, % and _ included. The 工事名 is stored as written (NFC), so both
+// sides are folded with search_fold.
 const LIST_HELD = `
   SELECT og.guarantee_id, g.contract_number, g.product, g.status, g.cancelled_at, g.cancel_reason,
          og.last_verified_at, og.last_opened_version_id, og.last_opened_status,
          v.id AS current_version_id, v.content
   FROM orderer_guarantees og
   JOIN guarantees g ON g.id = og.guarantee_id
-  JOIN guarantee_versions v ON v.id = (
-    SELECT cv.id FROM guarantee_versions cv
-    WHERE cv.guarantee_id = g.id AND NOT EXISTS (SELECT 1 FROM version_retractions r WHERE r.version_id = cv.id)
-    ORDER BY cv.sequence DESC LIMIT 1)
+  JOIN current_versions v ON v.guarantee_id = g.id
   WHERE og.orderer_id = @ordererId
-    AND (@status = 'all'
-      OR (@status = 'cancelled' AND g.status = 'cancelled')
-      OR (@status = 'expired' AND g.status = 'valid' AND json_extract(v.content, '$.guaranteeExpiry') < @today)
-      OR (@status = 'valid' AND g.status = 'valid' AND json_extract(v.content, '$.guaranteeExpiry') >= @today))
+    AND (@status = 'all' OR guarantee_state(g.status, json_extract(v.content, '$.guaranteeExpiry'), @today) = @status)
     AND (@query IS NULL
       OR g.contract_number = @contractNumber
       OR instr(g.contract_number, @query) > 0
-      OR instr(kakunin_search_fold(json_extract(v.content, '$.projectName')), @query) > 0)
+      OR instr(search_fold(json_extract(v.content, '$.projectName')), @query) > 0)
   ORDER BY og.last_verified_at DESC, og.guarantee_id DESC
   LIMIT @limit`;
 
-/** Search folding: NFKC (full-width and half-width forms alike) and lower case. */
-export function foldForSearch(text: string): string {
-  return text.normalize("NFKC").toLowerCase();
-}
-
-export function createGrantRepository(db: Db) {
-  // Per connection; registering it again (each repository over the same db) just replaces it.
-  db.function("kakunin_search_fold", { deterministic: true }, (text: unknown) => (typeof text === "string" ? foldForSearch(text) : text));
-  const find = db.prepare<[number, number], GrantRow>("SELECT * FROM orderer_guarantees WHERE orderer_id = ? AND guarantee_id = ?");
+export function createHoldingRepository(db: Db) {
+  const find = db.prepare<[number, number], HoldingRow>("SELECT * FROM orderer_guarantees WHERE orderer_id = ? AND guarantee_id = ?");
   const upsertVerified = db.prepare(`
     INSERT INTO orderer_guarantees (orderer_id, guarantee_id, first_verified_at, first_verified_by, last_verified_at,
                                     last_opened_at, last_opened_version_id, last_opened_status)
@@ -108,16 +95,16 @@ export function createGrantRepository(db: Db) {
   const markOpened = db.prepare(`
     UPDATE orderer_guarantees SET last_opened_at = @at, last_opened_version_id = @versionId, last_opened_status = @status
     WHERE orderer_id = @ordererId AND guarantee_id = @guaranteeId`);
-  const listHeld = db.prepare<[HeldFilter], HeldRow>(LIST_HELD);
+  const listHeld = db.prepare<[HoldingFilter], HeldRow>(LIST_HELD);
   return {
-    find: (ordererId: number, guaranteeId: number) => { const r = find.get(ordererId, guaranteeId); return r && toGrant(r); },
+    find: (ordererId: number, guaranteeId: number) => { const r = find.get(ordererId, guaranteeId); return r && toHolding(r); },
     recordVerified: (g: { ordererId: number; guaranteeId: number; officerId: number; at: string; versionId: number; status: GuaranteeStatus }) =>
       void upsertVerified.run(g),
-    /** Remembers what the organisation last saw, for the "changed since" marks of the verified list. */
+    /** Remembers what the organisation last saw, for the 更新あり marks of 確認済みの保証. */
     recordOpened: (g: { ordererId: number; guaranteeId: number; at: string; versionId: number; status: GuaranteeStatus }) => void markOpened.run(g),
     /** The orderer's verified guarantees, newest verification first, filtered; at most `limit` rows. */
-    listHeld: (filter: HeldFilter) => listHeld.all(filter).map(toHeld),
+    list: (filter: HoldingFilter) => listHeld.all(filter).map(toHeld),
   };
 }
 
-export type GrantRepository = ReturnType<typeof createGrantRepository>;
+export type HoldingRepository = ReturnType<typeof createHoldingRepository>;

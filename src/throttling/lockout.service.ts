@@ -1,10 +1,10 @@
 import type { AuditService } from "../audit/audit.service.js";
 import type { Clock } from "../clock.js";
-import type { Db } from "../db/database.js";
-import { normalizeContractNumber } from "../format/normalize.js";
-import { normalizeLogin } from "../officers/officer.service.js";
+import type { Transactions } from "../db/transactions.js";
+import { normalizeContractNumber, normalizeLogin } from "../format/normalize.js";
 import { refusal, success, type Outcome } from "../result.js";
-import { createThrottleCounters, type Escalation, type ThrottleScope } from "./attempt-throttle.js";
+import type { Escalation, ThrottleScope } from "./attempt-throttle.js";
+import type { ThrottleCounterRepository } from "./throttle-counter.repository.js";
 
 /** Audit names (OWASP logging vocabulary where it has one) for a counter crossing a threshold. */
 export const ESCALATION_EVENTS: Record<ThrottleScope, Partial<Record<Escalation["kind"], string>>> = {
@@ -48,11 +48,11 @@ export type Unlocked = { key: string; wasThrottled: boolean; failures: number; l
  * and lock, and is audited whether or not there was anything to forget. Keys are normalised as
  * the web forms normalise them, so "Mutsu-Tanaka" unlocks what "ｍｕｔｓｕ-tanaka" locked.
  */
-export function createLockoutService(db: Db, clock: Clock, audit: AuditService) {
-  const counters = createThrottleCounters(db);
+export function createLockoutService(deps: { counters: ThrottleCounterRepository; tx: Transactions; clock: Clock; audit: AuditService }) {
+  const { counters, tx: db, clock, audit } = deps;
 
   const unlock = db.transaction((scope: ThrottleScope, key: string, event: string, actor: string): Unlocked => {
-    const before = counters.read(scope, key);
+    const before = counters.get(scope, key);
     counters.clear(scope, key);
     audit.appendInTransaction({
       event, outcome: before ? "ok" : "nothing-to-unlock", actorKind: "admin", actor,

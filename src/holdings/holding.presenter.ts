@@ -1,13 +1,14 @@
 import { addDays, formatEraDateTime, tokyoDate } from "../format/era-date.js";
 import { formatYen } from "../format/yen.js";
-import type { HeldFilter, HeldGuarantee } from "../verification/grant.repository.js";
-import { guaranteeHref, PRODUCT_NAMES } from "./certificate.presenter.js";
-import { toStatusView, type StatusView } from "./status.presenter.js";
+import { guaranteeHref } from "../guarantees/certificate.presenter.js";
+import { PRODUCT_NAMES } from "../guarantees/certificate.schema.js";
+import { toStatusView, type StatusView } from "../guarantees/status.presenter.js";
+import type { HeldGuarantee, HoldingFilter } from "./holding.repository.js";
 
 /** 期限間近: the 保証期限 is today or within this many days from today (Tokyo). */
 export const EXPIRY_SOON_DAYS = 30;
 
-export type StatusFilter = HeldFilter["status"];
+export type StatusFilter = HoldingFilter["status"];
 export const STATUS_FILTERS: readonly StatusFilter[] = ["all", "valid", "cancelled", "expired"];
 const FILTER_LABELS: Record<StatusFilter, string> = { all: "すべて", valid: "有効", cancelled: "取消", expired: "期限切れ" };
 

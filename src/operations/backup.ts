@@ -3,8 +3,10 @@ import { closeSync, existsSync, fsyncSync, linkSync, openSync, renameSync, rmSyn
 import path from "node:path";
 import { createAuditService } from "../audit/audit.service.js";
 import type { Clock } from "../clock.js";
+import { createRepositories } from "../composition.js";
+import { migrate, openDatabase, type Db } from "../db/database.js";
+import { createTransactions } from "../db/transactions.js";
 import { checkDatabase, type DatabaseCheck } from "./check.js";
-import { migrate, openDatabase, type Db } from "./database.js";
 
 export type BackupResult =
   | { ok: true; file: string; bytes: number; check: DatabaseCheck }
@@ -43,11 +45,13 @@ function removeWithSidecars(file: string): void {
 
 /** Copies `source` (an open connection) into `file`, a new single file in rollback-journal mode,
  * so that it is complete without a -wal beside it. Returns the copy's check. */
-async function copyTo(source: Db, file: string): Promise<DatabaseCheck> {
+async function copyTo(source: Db, file: string, options: { migrate?: boolean } = {}): Promise<DatabaseCheck> {
   await source.backup(file, { progress: () => ALL_PAGES });
   const copy = new Database(file, { fileMustExist: true });
   try {
     copy.pragma("journal_mode = DELETE");
+    // A backup taken by an older release is brought to this code's schema (in the private copy) before it is checked.
+    if (options.migrate) migrate(copy);
     return checkDatabase(copy);
   } finally {
     copy.close();
@@ -60,7 +64,7 @@ async function copyTo(source: Db, file: string): Promise<DatabaseCheck> {
  * to disk, and only then given its name, so that FILE is never a half-written backup. An existing
  * FILE is kept unless `force`.
  */
-export async function backupDatabase(db: Db, file: string, options: { force?: boolean } = {}): Promise<BackupResult> {
+export async function backupDatabase(db: Db, file: string, options: { force?: boolean; actor: string; clock: Clock }): Promise<BackupResult> {
   const target = path.resolve(file);
   if (target === path.resolve(db.name)) return { ok: false, problem: `${file} is the live database itself` };
   if (existsSync(target) && !options.force) return { ok: false, problem: `${file} exists already (add --force to replace it)` };
@@ -84,7 +88,12 @@ export async function backupDatabase(db: Db, file: string, options: { force?: bo
       }
     }
     fsyncPath(dir);
-    return { ok: true, file: target, bytes: statSync(target).size, check };
+    const bytes = statSync(target).size;
+    createAuditService({ audit: createRepositories(db).audit, tx: createTransactions(db), clock: options.clock }).record({
+      event: "db_backup", outcome: "ok", actorKind: "admin", actor: options.actor,
+      detail: { file: target, bytes, auditRows: check.chain.rows, lastHash: check.head?.hash ?? null },
+    });
+    return { ok: true, file: target, bytes, check };
   } finally {
     removeWithSidecars(partial);
   }
@@ -140,7 +149,7 @@ export async function restoreDatabase(source: string, target: string, options: {
     try {
       const backup = new Database(from, { readonly: true, fileMustExist: true });
       try {
-        check = await copyTo(backup, restoring);
+        check = await copyTo(backup, restoring, { migrate: true });
       } finally {
         backup.close();
         for (const suffix of strays) {
@@ -163,9 +172,11 @@ export async function restoreDatabase(source: string, target: string, options: {
     try {
       db.pragma("journal_mode = DELETE");
       migrate(db);
+      const repositories = createRepositories(db);
+      const audit = createAuditService({ audit: repositories.audit, tx: createTransactions(db), clock: options.clock });
       db.transaction(() => {
-        sessionsEnded = db.prepare("DELETE FROM sessions").run().changes;
-        createAuditService(db, options.clock).appendInTransaction({
+        sessionsEnded = repositories.sessions.deleteAll();
+        audit.appendInTransaction({
           event: "db_restore", outcome: "ok", actorKind: "admin", actor: options.actor,
           detail: { from, auditRows: check.chain.rows, sessionsEnded, replaced: keptAs ?? null },
         });

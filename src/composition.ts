@@ -1,0 +1,90 @@
+import { createAuditRepository } from "./audit/audit.repository.js";
+import { createAuditService } from "./audit/audit.service.js";
+import { createLoginService } from "./auth/login.service.js";
+import type { Clock } from "./clock.js";
+import { PRODUCTION_LIMITS, type Limits } from "./config.js";
+import type { Db } from "./db/database.js";
+import { createTransactions } from "./db/transactions.js";
+import { createGuaranteeRepository, registerGuaranteeFunctions } from "./guarantees/guarantee.repository.js";
+import { createGuaranteeService } from "./guarantees/guarantee.service.js";
+import { createIssuanceService } from "./guarantees/issuance.service.js";
+import { createHealthRepository } from "./health/health.repository.js";
+import { createHoldingRepository } from "./holdings/holding.repository.js";
+import { createHoldingService } from "./holdings/holding.service.js";
+import { createIssuerRepository } from "./issuers/issuer.repository.js";
+import { createIssuerService } from "./issuers/issuer.service.js";
+import { createOfficerRepository } from "./officers/officer.repository.js";
+import { createOfficerService } from "./officers/officer.service.js";
+import { createOrdererRepository } from "./orderers/orderer.repository.js";
+import { createOrdererService } from "./orderers/orderer.service.js";
+import { limitArgon2 } from "./security/argon2-limiter.js";
+import type { Hasher } from "./security/hasher.js";
+import { limitNewSessions } from "./sessions/new-session-limit.js";
+import { SqliteSessionStore } from "./sessions/session-store.js";
+import { createSessionRepository } from "./sessions/session.repository.js";
+import { createAttemptThrottle } from "./throttling/attempt-throttle.js";
+import { createLockoutService } from "./throttling/lockout.service.js";
+import { createThrottleCounterRepository } from "./throttling/throttle-counter.repository.js";
+import { createVerificationThrottle } from "./throttling/verification-throttle.js";
+import { createVerificationService } from "./verification/verification.service.js";
+
+/**
+ * Every repository over one connection, each built here and nowhere else; the SQL functions the
+ * repositories' queries call are registered on the connection first.
+ */
+export function createRepositories(db: Db) {
+  registerGuaranteeFunctions(db);
+  return {
+    audit: createAuditRepository(db),
+    issuers: createIssuerRepository(db),
+    orderers: createOrdererRepository(db),
+    officers: createOfficerRepository(db),
+    sessions: createSessionRepository(db),
+    guarantees: createGuaranteeRepository(db),
+    holdings: createHoldingRepository(db),
+    throttleCounters: createThrottleCounterRepository(db),
+    health: createHealthRepository(db),
+  };
+}
+
+export type Repositories = ReturnType<typeof createRepositories>;
+
+export type ServiceDeps = { db: Db; clock: Clock; hasher: Hasher; limits?: Limits };
+
+/**
+ * The composition root: every service once, over one database, each handed the repositories it
+ * uses and the transaction helper. The web app and the admin CLI both run on what this returns.
+ * Logins and verifications share one argon2 limiter (limits.argon2); issuance and the CLI's
+ * password commands use the hasher as it is.
+ */
+export function createServices({ db, clock, hasher, limits = PRODUCTION_LIMITS }: ServiceDeps) {
+  const repositories = createRepositories(db);
+  const { audit: auditRows, issuers, orderers, officers, sessions, guarantees, holdings, throttleCounters } = repositories;
+  const tx = createTransactions(db);
+  const audit = createAuditService({ audit: auditRows, tx, clock });
+  const attempts = createAttemptThrottle({ counters: throttleCounters, tx, clock });
+  const onlineHasher = limitArgon2(hasher, limits.argon2);
+  const officerService = createOfficerService({ officers, orderers, sessions, tx, clock, hasher, audit });
+  return {
+    audit,
+    attempts,
+    issuers: createIssuerService({ issuers, tx, clock, audit }),
+    orderers: createOrdererService({ orderers, tx, clock, audit }),
+    officers: officerService,
+    issuance: createIssuanceService({ guarantees, issuers, orderers, tx, clock, hasher, audit }),
+    guarantees: createGuaranteeService({ guarantees, issuers, tx, clock, hasher, audit }),
+    lockouts: createLockoutService({ counters: throttleCounters, tx, clock, audit }),
+    holdings: createHoldingService({ holdings, guarantees, tx, clock, audit }),
+    login: createLoginService({ officers: officerService, sessions, attempts, tx, hasher: onlineHasher, audit, limits }),
+    verification: createVerificationService({
+      guarantees, holdings, throttle: createVerificationThrottle(attempts, limits), tx, clock, hasher: onlineHasher, audit,
+    }),
+    health: repositories.health,
+    /** The web app's session store (it starts a purge timer, so it is built only by the app). */
+    createSessionStore: () => new SqliteSessionStore(sessions, clock, limits.session),
+    /** DOS-04's gate on new anonymous sessions, for the login forms. */
+    createNewSessionLimit: () => limitNewSessions(sessions, clock, limits.newSessions),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;
