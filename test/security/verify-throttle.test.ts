@@ -103,9 +103,9 @@ describe("security: verification throttling and lockout (production numbers)", (
     const pages = [];
     for (const number of [issued.contractNumber, "99999-999999"]) {
       let failures = 0;
-      let turn = 0;
-      while (failures < 100) {
-        const { agent, token } = office[turn++ % 4]!;
+      for (let turn = 0; failures < 100; turn++) {
+        if (turn >= 400) throw new Error(`only ${failures} failures of ${number} after 400 tries`);
+        const { agent, token } = office[turn % 4]!;
         const res = await postVerify(agent, token, number, WRONG_KEY);
         if (res.status === 400) failures++;
         else if (res.status === 429) world.clock.advance(Number(res.headers["retry-after"]) * 1000);
