@@ -92,11 +92,19 @@ describe("in Chromium: accessibility and layout of every page", function () {
 
   const url = (p: string) => `${server!.url}${p}`;
 
+  /** The page axe is about to judge is the one the test means: its path and its one main heading. */
+  async function expectOn(pathname: string, heading: string): Promise<void> {
+    const page = browser!.page;
+    expect(new URL(page.url()).pathname, "the page's path").to.equal(pathname);
+    expect((await page.locator("main h1").innerText()).trim(), `the heading on ${pathname}`).to.equal(heading);
+  }
+
   describe("before login", function () {
     beforeEach(async () => { await browser?.context.clearCookies(); });
 
     it("when a stranger opens the login form, then it passes axe and holds its layout", async function () {
       await browser!.page.goto(url("/login"));
+      await expectOn("/login", "ログイン");
       await checkPage("login");
     });
 
@@ -145,6 +153,8 @@ describe("in Chromium: accessibility and layout of every page", function () {
 
     it("when the verification form is opened, then it passes axe and every field has a label", async function () {
       await browser!.page.goto(url("/verify"));
+      await expectOn("/verify", "電子保証の確認");
+      expect(await browser!.page.locator("input#contractNumber, input#authKey").count()).to.equal(2);
       await checkPage("verify");
     });
 
@@ -166,6 +176,8 @@ describe("in Chromium: accessibility and layout of every page", function () {
 
     it("when the summary and history of the sample are opened, then they pass axe", async function () {
       await browser!.page.goto(url("/guarantees/02208-000001"));
+      await expectOn("/guarantees/02208-000001", "電子保証概要（前払金保証）");
+      expect(await visibleText(browser!.page)).to.include("むつ市道大畑線道路改良工事").and.include("電子保証履歴");
       await checkPage("summary");
     });
 
@@ -186,13 +198,16 @@ describe("in Chromium: accessibility and layout of every page", function () {
       await checkPage("diff");
     });
 
-    for (const [kind, name, what] of [
-      ["sample", "certificate", "the sample's certificate"],
-      ["cancelled", "certificate-cancelled", "a cancelled certificate"],
-      ["expired", "certificate-expired", "an expired certificate"],
+    for (const [kind, name, what, heading] of [
+      ["sample", "certificate", "the sample's certificate", "保証証書（前払金保証）"],
+      ["cancelled", "certificate-cancelled", "a cancelled certificate", "保証証書（前払金保証）"],
+      ["expired", "certificate-expired", "an expired certificate", "保証証書（契約保証）"],
     ] as const) {
       it(`when ${what} is opened, then it passes axe`, async function () {
-        await browser!.page.goto(url(`/guarantees/${seeded.guarantees[kind].certificate.contractNumber}/certificate`));
+        const { certificate, status } = seeded.guarantees[kind];
+        await browser!.page.goto(url(`/guarantees/${certificate.contractNumber}/certificate`));
+        await expectOn(`/guarantees/${certificate.contractNumber}/certificate`, heading);
+        expect(await visibleText(browser!.page)).to.include(certificate.contractNumber).and.include(certificate.projectName).and.include(status);
         await checkPage(name);
       });
     }
@@ -212,6 +227,7 @@ describe("in Chromium: accessibility and layout of every page", function () {
       expect(await page.locator("table.verified-table tbody tr").count()).to.equal(1);
       await checkPage("verified-cancelled");
       await page.goto(url(`/verified?q=${encodeURIComponent("存在しない工事")}`));
+      expect(await visibleText(page)).to.include("条件に一致する保証はありません。");
       await checkPage("verified-empty");
     });
 

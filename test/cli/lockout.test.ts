@@ -28,8 +28,17 @@ describe("admin CLI: locks and unlocks", () => {
   });
 
   it("when the contract number is malformed, then unlock refuses with exit 1 and changes nothing", async () => {
+    givenLocked("contract", "02208-000001");
+    const state = () => ({
+      counters: world.db.prepare("SELECT * FROM throttle_counters ORDER BY scope, key").all(),
+      audit: world.db.prepare("SELECT * FROM audit_events ORDER BY id").all(),
+    });
+    const before = state();
     const res = await world.run(["key", "unlock", "12-34"]);
     expect(res.status).to.equal(1);
     expect(res.stderr).to.contain("contractNumber");
+    expect(res.stdout).not.to.contain("unlocked");
+    expect(state()).to.deep.equal(before);
+    expect((await world.run(["locks"])).stdout).to.contain("02208-000001");
   });
 });

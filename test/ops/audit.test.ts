@@ -3,6 +3,7 @@ import { expect } from "chai";
 import { userInfo } from "node:os";
 import path from "node:path";
 import { main } from "../../scripts/admin.js";
+import { chainHash, createAuditRepository } from "../../src/audit/audit.repository.js";
 import { buildCliWorld, givenIssued, givenRegistry, sampleCertificate, type CliWorld } from "../cli/cli-world.js";
 
 /** A second connection to the file, as someone with shell access would open it. */
@@ -45,14 +46,22 @@ describe("audit trail: tamper evidence, admin actors and export", () => {
       expect(result.stderr).to.equal("error: audit trail BROKEN at row id 3: its content does not match its hash (the row was altered)\n");
     });
 
-    it("when a row is edited and its hash recomputed, then the next row's link names the break", async () => {
+    it("when a row is edited and its hash recomputed, then audit verify names the next row, whose link no longer matches", async () => {
       const raw = rawConnection(world);
-      raw.exec("DROP TRIGGER audit_events_no_update");
-      raw.prepare("UPDATE audit_events SET hash = ? WHERE id = 2").run("f".repeat(64));
-      raw.close();
+      try {
+        raw.exec("DROP TRIGGER audit_events_no_update");
+        raw.prepare("UPDATE audit_events SET actor = 'someone-else' WHERE id = 2").run();
+        // A forger who knows the scheme: row 2's hash is made right again with the project's own function.
+        const edited = [...createAuditRepository(raw).iterate()].find((row) => row.id === 2)!;
+        const forged = chainHash(edited.prevHash, edited);
+        expect(forged).not.to.equal(edited.hash);
+        raw.prepare("UPDATE audit_events SET hash = ? WHERE id = 2").run(forged);
+      } finally {
+        raw.close();
+      }
       const result = await world.run(["audit", "verify"]);
       expect(result.status).to.equal(1);
-      expect(result.stderr).to.contain("BROKEN at row id 2: its content does not match its hash");
+      expect(result.stderr).to.equal("error: audit trail BROKEN at row id 3: its link to the previous row is broken (a row was removed or reordered)\n");
     });
 
     it("when a row is deleted with the triggers dropped, then audit verify names the row after the gap", async () => {

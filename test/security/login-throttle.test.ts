@@ -30,7 +30,8 @@ describe("security: login throttling and lockout (production numbers)", () => {
     try {
       let form = await loginForm(served.server);
       let failures = 0;
-      while (failures < 100) {
+      for (let turn = 1; failures < 100; turn++) {
+        if (turn > 400) throw new Error(`only ${failures} failures after 400 tries`);
         const res = await postLogin(form.agent, form.token, username, "still guessing");
         if (res.status === 401) failures++;
         else if (res.status === 429) world.clock.advance(Number(res.headers["retry-after"]) * 1000);

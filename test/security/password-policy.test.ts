@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { checkNewPassword, normalizePassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "../../src/officers/password-policy.js";
-import { givenOfficer } from "../support/given.js";
+import { givenOfficer, givenOrderer } from "../support/given.js";
 import { buildTestApp, type WebWorld } from "../support/web.js";
 import { loginForm, postLogin } from "./helpers.js";
 
@@ -81,9 +81,16 @@ describe("security: the password policy (NIST SP 800-63B-4)", () => {
       }
     });
 
-    it("when a 14-character password is given to the CLI's officer service, then it is refused", async () => {
-      const outcome = await world.services.officers.add({ ordererCode: "022080", login: "mutsu-short", displayName: "短い 人", password: "fourteen chars" }, "admin").catch(() => undefined);
-      expect(outcome && !outcome.ok).to.equal(true);
+    it("when a 14-character password is given to the CLI's officer service, then it is refused for its length and no officer is added; 15 characters are accepted", async () => {
+      givenOrderer(world, "022080", "むつ市");
+      const short = await world.services.officers.add({ ordererCode: "022080", login: "mutsu-short", displayName: "短い 人", password: "plum blossom 1" }, "admin");
+      expect(short).to.deep.equal({ ok: false, problems: [{ field: "password", message: checkNewPassword("plum blossom 1", context) }] });
+      expect(short.ok ? undefined : short.problems[0]!.message).to.contain("15文字以上");
+      expect(world.services.officers.findByLogin("mutsu-short")).to.equal(undefined);
+
+      const long = await world.services.officers.add({ ordererCode: "022080", login: "mutsu-short", displayName: "短い 人", password: "plum blossom 15" }, "admin");
+      expect(long.ok, JSON.stringify(long)).to.equal(true);
+      expect(world.services.officers.findByLogin("mutsu-short")?.displayName).to.equal("短い 人");
     });
   });
 });

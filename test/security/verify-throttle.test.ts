@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { VERIFY_FAILED } from "../../src/verification/verification.routes.js";
 import { givenGuarantee, givenOfficer } from "../support/given.js";
 import { buildTestApp, type WebWorld } from "../support/web.js";
 import { comparable, count, headerNames, loginForm, officerSession, postLogin, postVerify, serve } from "./helpers.js";
@@ -43,6 +44,40 @@ describe("security: verification throttling and lockout (production numbers)", (
     expect((await postVerify(agent, token, issued.contractNumber, issued.authKey)).status).to.equal(303);
   });
 
+  it("when an officer of another orderer presents the right key ten times within 15 minutes, then each try fails and counts, and the eleventh is refused with 429 and no argon2 work", async () => {
+    const issued = await givenGuarantee(world); // むつ市's guarantee
+    const { login, password } = await givenOfficer(world, { login: "aomori-officer", orderer: "022012" });
+    const { agent, token } = await officerSession(world.app, login, password);
+    for (let i = 1; i <= 10; i++) {
+      const res = await postVerify(agent, token, issued.contractNumber, issued.authKey);
+      expect(res.status, `try ${i}`).to.equal(400);
+      expect(res.text, `try ${i}`).to.contain(VERIFY_FAILED);
+      world.clock.advance(30_000);
+    }
+    expect(world.db.prepare("SELECT failures FROM throttle_counters WHERE scope = 'contract' AND key = ?").get(issued.contractNumber)).to.deep.equal({ failures: 10 });
+    const before = world.hasher.counts.verify;
+    const refused = await postVerify(agent, token, issued.contractNumber, issued.authKey);
+    expect(refused.status).to.equal(429);
+    expect(refused.text).to.contain("以降にもう一度お試しください");
+    expect(world.hasher.counts.verify).to.equal(before);
+    expect(count(world, "SELECT count(*) AS n FROM audit_events WHERE event = 'authz_fail'")).to.equal(10);
+    expect(count(world, "SELECT count(*) AS n FROM orderer_guarantees")).to.equal(0);
+  });
+
+  it("when an officer verifies successfully 15 times within 15 minutes (more than the 10 failures the window allows), then none is throttled", async () => {
+    const issued = await givenGuarantee(world);
+    const { agent, token } = (await officers(1))[0]!;
+    for (let i = 1; i <= 15; i++) {
+      const res = await postVerify(agent, token, issued.contractNumber, issued.authKey);
+      expect(res.status, `verification ${i}`).to.equal(303);
+      expect(res.headers.location, `verification ${i}`).to.equal(`/guarantees/${issued.contractNumber}`);
+      world.clock.advance(30_000);
+    }
+    expect(count(world, "SELECT count(*) AS n FROM audit_events WHERE event = 'key_verify_success'")).to.equal(15);
+    // And the window is still whole for mistakes: a wrong key afterwards is an ordinary failure.
+    expect((await postVerify(agent, token, issued.contractNumber, WRONG_KEY)).status).to.equal(400);
+  });
+
   it("when a contract number fails 20 times in a row across officers, then the next try waits 30 s, with no argon2 work", async () => {
     const issued = await givenGuarantee(world);
     const office = await officers(3);
@@ -67,9 +102,9 @@ describe("security: verification throttling and lockout (production numbers)", (
     const pages = [];
     for (const number of [issued.contractNumber, "99999-999999"]) {
       let failures = 0;
-      let turn = 0;
-      while (failures < 100) {
-        const { agent, token } = office[turn++ % 4]!;
+      for (let turn = 0; failures < 100; turn++) {
+        if (turn >= 400) throw new Error(`only ${failures} failures of ${number} after 400 tries`);
+        const { agent, token } = office[turn % 4]!;
         const res = await postVerify(agent, token, number, WRONG_KEY);
         if (res.status === 400) failures++;
         else if (res.status === 429) world.clock.advance(Number(res.headers["retry-after"]) * 1000);

@@ -9,6 +9,7 @@ export type Agent = Awaited<ReturnType<typeof loginAs>>;
 export async function verify(agent: Agent, issued: IssuedGuarantee): Promise<void> {
   const res = await postForm(agent, "/verify", "/verify", { contractNumber: issued.contractNumber, authKey: issued.authKey });
   expect(res.status, `verifying ${issued.contractNumber}`).to.equal(303);
+  expect(res.headers.location, `verifying ${issued.contractNumber}`).to.equal(`/guarantees/${issued.contractNumber}`);
 }
 
 /** The むつ市 officer logged in, and the sample (with overrides) issued and verified by them. */

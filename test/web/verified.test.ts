@@ -60,7 +60,12 @@ describe("verified list (/verified)", () => {
     expect(res.text).to.contain('<a href="/guarantees/02208-000001">02208-000001</a>');
     const summary = await agent.get("/guarantees/02208-000001");
     expect(summary.status).to.equal(200);
-    expect((await agent.get("/guarantees/02208-000001/certificate")).status).to.equal(200);
+    expect(summary.text).to.contain("<h1>電子保証概要（前払金保証）</h1>");
+    expect(textOf(summary.text)).to.contain("02208-000001").and.contain("むつ市道大畑線道路改良工事").and.contain("20,000,000 円");
+    expect(summary.text).not.to.contain('name="authKey"');
+    const certificate = await agent.get("/guarantees/02208-000001/certificate");
+    expect(certificate.status).to.equal(200);
+    expect(textOf(certificate.text)).to.contain("保証証書（前払金保証）").and.contain("むつ市道大畑線道路改良工事").and.contain("20,000,000");
   });
 
   it("when a guarantee is amended after it was opened, then it is marked 更新あり until someone of the orderer opens it", async () => {

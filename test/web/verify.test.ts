@@ -15,7 +15,7 @@ describe("verifying a guarantee", () => {
     return loginAs(world.app, officer.login, officer.password);
   }
 
-  it("when the number is unknown, the key wrong or the guarantee another orderer's, then status and body are the same and each costs one argon2 verification", async () => {
+  it("when the number is unknown, the key wrong or the guarantee another orderer's, then status and body are the same, each costs one argon2 verification, and the audit records each cause under its own event", async () => {
     const mutsu = await givenGuarantee(world);
     givenOrdererAomori();
     const [aomori] = await givenGuarantees(world, [sampleCertificate({ contractNumber: "02201-000001", orderer: { code: "022012", title: "青森市長" } })]);
@@ -35,8 +35,13 @@ describe("verifying a guarantee", () => {
     expect(seen[0]!.body).to.contain("保証契約番号または認証キーが正しくないか");
     expect(seen[1]).to.deep.equal(seen[0]);
     expect(seen[2]).to.deep.equal(seen[0]);
-    const outcomes = world.db.prepare("SELECT outcome FROM audit_events WHERE event IN ('key_verify_fail', 'authz_fail') ORDER BY id").all();
-    expect(outcomes).to.deep.equal([{ outcome: "unknown-number" }, { outcome: "wrong-key" }, { outcome: "other-orderer" }]);
+    // The page hides the cause; the audit names it, each under its own event.
+    const outcomes = world.db.prepare("SELECT event, outcome FROM audit_events WHERE event LIKE 'key_verify%' OR event LIKE 'authz%' ORDER BY id").all();
+    expect(outcomes).to.deep.equal([
+      { event: "key_verify_fail", outcome: "unknown-number" },
+      { event: "key_verify_fail", outcome: "wrong-key" },
+      { event: "authz_fail", outcome: "other-orderer" },
+    ]);
   });
 
   function givenOrdererAomori() {
@@ -60,9 +65,14 @@ describe("verifying a guarantee", () => {
     const agent = await officerAgent();
     const res = await postForm(agent, "/verify", "/verify", { contractNumber: "0".repeat(200), authKey: "ABC" });
     expect(res.status).to.equal(400);
+    expect(res.text).to.contain("むつ市 田中 一郎 様");
     expect(res.text).to.contain('action="/logout"');
     const logout = await agent.post("/logout").type("form").send({ _csrf: /name="_csrf" value="([^"]+)"/.exec(res.text)![1] });
     expect(logout.status).to.equal(303);
+    expect(logout.headers.location).to.equal("/login?bye=1");
+    const afterwards = await agent.get("/verify");
+    expect(afterwards.status).to.equal(303);
+    expect(afterwards.headers.location).to.equal("/login");
   });
 
   it("when the key is typed with dashes, spaces, lower case and look-alikes, then it still verifies", async () => {
@@ -71,6 +81,10 @@ describe("verifying a guarantee", () => {
     const typed = issued.authKey.toLowerCase().replace(/0/g, "o").replace(/1/g, "l").replace(/(.{4})(.{4})/, "$1 - $2 ");
     const res = await postForm(agent, "/verify", "/verify", { contractNumber: issued.contractNumber.replace("-", "ー"), authKey: typed });
     expect(res.status).to.equal(303);
+    expect(res.headers.location).to.equal(`/guarantees/${issued.contractNumber}`);
+    const certificate = await agent.get(res.headers.location!);
+    expect(certificate.status).to.equal(200);
+    expect(certificate.text).to.contain(issued.contractNumber);
   });
 
   it("when verification succeeds, then the audit holds the outcome and the number but never the key", async () => {
@@ -100,6 +114,7 @@ describe("verifying a guarantee", () => {
     world.clock.advance(15 * 60 * 1000 + 1000);
     const later = await postForm(agent, "/verify", "/verify", { contractNumber: issued.contractNumber, authKey: issued.authKey });
     expect(later.status).to.equal(303);
+    expect(later.headers.location).to.equal(`/guarantees/${issued.contractNumber}`);
   });
 
   it("when a verification is asked for with GET and query parameters, then nothing is verified", async () => {
