@@ -13,7 +13,6 @@ declare module "express-session" {
 }
 
 declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     // passport's req.user is the officer re-read from the database on every request.
     interface User extends Officer {}

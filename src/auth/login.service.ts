@@ -26,7 +26,7 @@ export type PasswordChange =
  * Officer login, the rules only (no req/res). The order is fixed: throttle (per submitted
  * username, real or not, and per client address) -> look-up -> exactly one argon2 verification,
  * against the start-up dummy hash when the login is unknown, so that unknown, wrong and disabled
- * cost the same -> audit and settle the throttle in one transaction. A throttled attempt costs no
+ * cost the same -> audit and count the attempt in one transaction. A throttled attempt costs no
  * argon2 work at all.
  */
 export function createLoginService(deps: {
@@ -38,12 +38,12 @@ export function createLoginService(deps: {
     { scope: "address", key: clientAddress, policy: limits.address },
   ];
 
-  const settle = db.transaction((settled: () => Escalation[], event: string, outcome: string, login: string, officer: Officer | undefined, clientAddress: string) => {
+  const recordAttempt = db.transaction((countAttempt: () => Escalation[], event: string, outcome: string, login: string, officer: Officer | undefined, clientAddress: string) => {
     audit.appendInTransaction({
       event, outcome, actorKind: officer ? "officer" : "anonymous", actor: login,
       officerId: officer?.id ?? null, ordererCode: officer?.ordererCode ?? null, clientAddress,
     });
-    auditEscalations(audit, settled(), { actor: login, officerId: officer?.id, ordererCode: officer?.ordererCode, clientAddress });
+    auditEscalations(audit, countAttempt(), { actor: login, officerId: officer?.id, ordererCode: officer?.ordererCode, clientAddress });
   });
 
   /** Reserve, look up, then one argon2 verification of `password` (against the dummy hash when unknown). */
@@ -72,10 +72,10 @@ export function createLoginService(deps: {
       const { attempt, matches, officer } = checked;
       const failure: LoginFailure | undefined = !officer ? "unknown-user" : !matches ? "wrong-password" : !officer.active ? "disabled" : undefined;
       if (failure) {
-        settle.immediate(() => attempt.failed(), "authn_login_fail", failure, login, officer, input.clientAddress);
+        recordAttempt.immediate(() => attempt.failed(), "authn_login_fail", failure, login, officer, input.clientAddress);
         return { ok: false, reason: failure };
       }
-      settle.immediate(() => { attempt.succeeded(); return []; }, "authn_login_success", "ok", login, officer, input.clientAddress);
+      recordAttempt.immediate(() => { attempt.succeeded(); return []; }, "authn_login_success", "ok", login, officer, input.clientAddress);
       await officers.rehashIfNeeded(officer!, password);
       return { ok: true, officer: officers.findById(officer!.id)! };
     },
@@ -93,7 +93,7 @@ export function createLoginService(deps: {
       const checked = await checkPassword(officer.login, normalizePassword(input.currentPassword), context.clientAddress, () => officer);
       if (checked.throttled) return { ok: false, reason: "throttled", ...checked.throttled };
       if (!checked.matches) {
-        settle.immediate(() => checked.attempt.failed(), "officer_password_change_fail", "wrong-password", officer.login, officer, context.clientAddress);
+        recordAttempt.immediate(() => checked.attempt.failed(), "officer_password_change_fail", "wrong-password", officer.login, officer, context.clientAddress);
         return { ok: false, reason: "wrong-password" };
       }
       checked.attempt.succeeded();

@@ -91,3 +91,23 @@ export function openMigratedDatabase(file: string): Db {
   migrate(db);
   return db;
 }
+
+/** Whether any other connection, in this process or another, has the database open: the server
+ * keeps it open while it runs. An exclusive lock is granted only when nobody else holds one. */
+export function probeExclusive(file: string): { free: true } | { free: false; busy: boolean; message: string } {
+  let db: Db | undefined;
+  try {
+    db = new Database(file, { fileMustExist: true, timeout: 250 });
+    db.pragma("locking_mode = EXCLUSIVE");
+    db.exec("BEGIN EXCLUSIVE");
+    db.exec("COMMIT");
+    // Alone: fold a leftover -wal (after a crash) into the file, so the old database is whole on its own.
+    db.pragma("wal_checkpoint(TRUNCATE)");
+    return { free: true };
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? "";
+    return { free: false, busy: code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"), message: (error as Error).message };
+  } finally {
+    db?.close();
+  }
+}

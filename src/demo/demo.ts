@@ -8,8 +8,8 @@ import type { Services } from "../composition.js";
 
 /**
  * The demo world of the source document: 東日本建設業保証 (青森支店) issues むつ市 a 前払金保証 and a
- * 契約保証 on one contract, plus a guarantee with one 変更 to show the history. Shared by the
- * `demo` command, the web tests and the browser tests.
+ * 契約保証 on one contract, plus a guarantee with one 変更 to show the history. Used by the `demo`
+ * command and the security scan; tests build their own data.
  */
 
 export const DEMO_ISSUER = {

@@ -117,21 +117,21 @@ export const changeSchema = z.strictObject({
 export type ChangeInput = z.output<typeof changeSchema>;
 
 /** The rules that tie fields together; also rechecked after an amendment is merged in. */
-export function checkCertificateRules(product: Product, c: Omit<CertificateContent, "orderer" | "issuer">): Problem[] {
+export function checkCertificateRules(product: Product, certificate: Omit<CertificateContent, "orderer" | "issuer">): Problem[] {
   const problems: Problem[] = [];
-  if (c.guaranteeAmount > c.contractAmount) {
-    problems.push({ field: "guaranteeAmount", message: `${c.guaranteeAmount} yen exceeds the contract amount ${c.contractAmount} yen` });
+  if (certificate.guaranteeAmount > certificate.contractAmount) {
+    problems.push({ field: "guaranteeAmount", message: `${certificate.guaranteeAmount} yen exceeds the contract amount ${certificate.contractAmount} yen` });
   }
-  if (productHasDepositBank(product) && !c.depositBank) {
+  if (productHasDepositBank(product) && !certificate.depositBank) {
     problems.push({ field: "depositBank", message: `is required for ${product} guarantees (預託金融機関)` });
   }
-  if (!productHasDepositBank(product) && c.depositBank) {
+  if (!productHasDepositBank(product) && certificate.depositBank) {
     problems.push({ field: "depositBank", message: "must be absent for contract guarantees (契約保証 has no 預託金融機関)" });
   }
-  if (c.periodFrom > c.periodTo) problems.push({ field: "periodTo", message: `${c.periodTo} is before periodFrom ${c.periodFrom}` });
-  if (c.contractDate > c.periodTo) problems.push({ field: "contractDate", message: `${c.contractDate} is after the end of the works periodTo ${c.periodTo}` });
-  if (c.guaranteeExpiry < c.periodTo) problems.push({ field: "guaranteeExpiry", message: `${c.guaranteeExpiry} is before the end of the works periodTo ${c.periodTo}` });
-  if (c.issuedOn > c.guaranteeExpiry) problems.push({ field: "issuedOn", message: `${c.issuedOn} is after the guarantee expiry ${c.guaranteeExpiry}` });
+  if (certificate.periodFrom > certificate.periodTo) problems.push({ field: "periodTo", message: `${certificate.periodTo} is before periodFrom ${certificate.periodFrom}` });
+  if (certificate.contractDate > certificate.periodTo) problems.push({ field: "contractDate", message: `${certificate.contractDate} is after the end of the works periodTo ${certificate.periodTo}` });
+  if (certificate.guaranteeExpiry < certificate.periodTo) problems.push({ field: "guaranteeExpiry", message: `${certificate.guaranteeExpiry} is before the end of the works periodTo ${certificate.periodTo}` });
+  if (certificate.issuedOn > certificate.guaranteeExpiry) problems.push({ field: "issuedOn", message: `${certificate.issuedOn} is after the guarantee expiry ${certificate.guaranteeExpiry}` });
   return problems;
 }
 

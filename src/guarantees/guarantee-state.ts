@@ -1,5 +1,7 @@
 import type { CertificateContent } from "./certificate.schema.js";
-import type { Guarantee } from "./guarantee.repository.js";
+
+/** What the issuer has said of a guarantee: valid until cancelled (取消). */
+export type GuaranteeStatus = "valid" | "cancelled";
 
 /** What an officer must know before relying on a guarantee. 取消 wins over 期限切れ. */
 export type GuaranteeState = "valid" | "cancelled" | "expired";
@@ -11,7 +13,7 @@ export const GUARANTEE_STATES: readonly GuaranteeState[] = ["valid", "cancelled"
  * 保証期限 of D still holds all of D and has passed from D+1. SQL filters call this same function
  * (registered as guarantee_state by registerGuaranteeFunctions), so the rule is written once.
  */
-export function guaranteeState(guarantee: Pick<Guarantee, "status">, current: Pick<CertificateContent, "guaranteeExpiry">, today: string): GuaranteeState {
+export function guaranteeState(guarantee: { status: GuaranteeStatus }, current: Pick<CertificateContent, "guaranteeExpiry">, today: string): GuaranteeState {
   if (guarantee.status === "cancelled") return "cancelled";
   return current.guaranteeExpiry < today ? "expired" : "valid";
 }

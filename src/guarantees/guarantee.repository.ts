@@ -1,8 +1,8 @@
 import type { Db } from "../db/database.js";
 import type { CertificateContent, Product } from "./certificate.schema.js";
-import { guaranteeState } from "./guarantee-state.js";
+import { guaranteeState, type GuaranteeStatus } from "./guarantee-state.js";
 
-export type GuaranteeStatus = "valid" | "cancelled";
+export type { GuaranteeStatus };
 
 export type Guarantee = {
   id: number;
@@ -85,7 +85,7 @@ export function foldForSearch(text: string): string {
  */
 export function registerGuaranteeFunctions(db: Db): void {
   db.function("guarantee_state", { deterministic: true }, (status: unknown, expiry: unknown, today: unknown) =>
-    guaranteeState({ status: status as Guarantee["status"] }, { guaranteeExpiry: String(expiry) }, String(today)));
+    guaranteeState({ status: status as GuaranteeStatus }, { guaranteeExpiry: String(expiry) }, String(today)));
   db.function("search_fold", { deterministic: true }, (text: unknown) => (typeof text === "string" ? foldForSearch(text) : text));
 }
 

@@ -107,19 +107,19 @@ export function createGuaranteeService(deps: { guarantees: GuaranteeRepository; 
       const { guarantee, current } = found.value;
       const parsed = changeSchema.safeParse(changes);
       if (!parsed.success) return refusal(...toProblems(parsed.error));
-      const c = parsed.data;
-      if (Object.keys(c).length === 0) return refusal({ field: "(file)", message: "names no field to change" });
+      const changed = parsed.data;
+      if (Object.keys(changed).length === 0) return refusal({ field: "(file)", message: "names no field to change" });
       const before = current.content;
       const issuer = issuers.findById(guarantee.issuerId)!;
       const content: CertificateContent = {
         ...before,
-        ...c,
-        contractor: { ...before.contractor, ...c.contractor },
-        branch: { ...before.branch, ...c.branch },
-        orderer: { ...before.orderer, ...c.orderer },
+        ...changed,
+        contractor: { ...before.contractor, ...changed.contractor },
+        branch: { ...before.branch, ...changed.branch },
+        orderer: { ...before.orderer, ...changed.orderer },
         // A new 変更 certificate is issued today by today's representative; a 訂正 keeps its date unless told.
         issuer: kind === "amendment" ? snapshotIssuer(issuer) : before.issuer,
-        issuedOn: c.issuedOn ?? (kind === "amendment" ? tokyoDate(clock.now()) : before.issuedOn),
+        issuedOn: changed.issuedOn ?? (kind === "amendment" ? tokyoDate(clock.now()) : before.issuedOn),
       };
       const problems = checkCertificateRules(guarantee.product, content);
       if (problems.length > 0) return refusal(...problems);

@@ -33,19 +33,19 @@ export type NoticeView = {
 };
 
 export function toNoticeView(input: NoticeInput, noticeDate: string): NoticeView {
-  const c = input.content;
+  const certificate = input.content;
   return {
     noticeDate: formatEraDate(noticeDate),
-    projectName: c.projectName,
-    contractorName: c.contractor.name,
-    jvName: c.contractor.jvName ?? null,
+    projectName: certificate.projectName,
+    contractorName: certificate.contractor.name,
+    jvName: certificate.contractor.jvName ?? null,
     productLabel: PRODUCT_NAMES[input.product],
     contractNumber: input.contractNumber,
     authKey: formatAuthKeyForPrint(input.authKey),
-    ordererName: c.orderer.name,
-    issuerName: c.issuer.name,
-    branchName: c.branch.name,
-    branchTel: c.branch.tel,
+    ordererName: certificate.orderer.name,
+    issuerName: certificate.issuer.name,
+    branchName: certificate.branch.name,
+    branchTel: certificate.branch.tel,
   };
 }
 

@@ -26,8 +26,8 @@ export function sessionTag(sessionId: string): string {
  */
 export function createRequestLog(logger: Logger): RequestHandler {
   // The request line is an allow-list: the fields below and nothing else, none of them a secret.
-  // So it skips the logger's deny-list redaction, which walks its ~35 paths for every line
-  // (17 µs of the 20 a line costs, a tenth of a page's server time).
+  // So it skips the logger's deny-list redaction, which walks its ~35 paths for every line (most of
+  // a line's cost: docs/BENCHMARKS.md).
   const lines = logger.child({}, { redact: { paths: [] } });
   return (req, res, next) => {
     const incoming = req.get("x-request-id");

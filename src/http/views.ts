@@ -37,8 +37,7 @@ function partialNames(ast: hbs.AST.Program): string[] {
  * page), `partials/*` as partials, and each page rendered into `layouts/main` as `{{{body}}}`.
  * Rendering is synchronous: the page's template, then the layout, on the same view model.
  * express-handlebars did the same through promises, path lookups and a merge of helpers and
- * partials per render, which cost three times the templates themselves (60 against 20 µs for the
- * certificate).
+ * partials per render (its cost is in docs/BENCHMARKS.md).
  */
 export function createViewEngine(viewsDir: string): Render {
   const handlebars = Handlebars.create();

@@ -9,8 +9,8 @@ export const PASSWORD_MAX_LENGTH = 256;
 const require = createRequire(import.meta.url);
 let commonPasswords: ReadonlySet<string> | undefined;
 
-/** The blocklist is loaded at the first password set, not at start-up: about 4 MB of heap that a
- * server answering verifications would otherwise carry for nothing. */
+/** The blocklist is loaded at the first password set, not at start-up: a server answering
+ * verifications would otherwise carry its heap for nothing. */
 function isCommonPassword(lower: string): boolean {
   commonPasswords ??= new Set(
     (require("@zxcvbn-ts/language-common") as typeof import("@zxcvbn-ts/language-common")).dictionary["passwords-common"].map((p: string) => p.toLowerCase()),

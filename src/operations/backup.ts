@@ -4,7 +4,7 @@ import path from "node:path";
 import { createAuditService } from "../audit/audit.service.js";
 import type { Clock } from "../clock.js";
 import { createRepositories } from "../composition.js";
-import { migrate, openDatabase, type Db } from "../db/database.js";
+import { migrate, openDatabase, probeExclusive, type Db } from "../db/database.js";
 import { createTransactions } from "../db/transactions.js";
 import { checkDatabase, type DatabaseCheck } from "./check.js";
 
@@ -96,26 +96,6 @@ export async function backupDatabase(db: Db, file: string, options: { force?: bo
     return { ok: true, file: target, bytes, check };
   } finally {
     removeWithSidecars(partial);
-  }
-}
-
-/** Whether any other connection, in this process or another, has the database open: the server
- * keeps it open while it runs. An exclusive lock is granted only when nobody else holds one. */
-function probeExclusive(file: string): { free: true } | { free: false; busy: boolean; message: string } {
-  let db: Db | undefined;
-  try {
-    db = new Database(file, { fileMustExist: true, timeout: 250 });
-    db.pragma("locking_mode = EXCLUSIVE");
-    db.exec("BEGIN EXCLUSIVE");
-    db.exec("COMMIT");
-    // Alone: fold a leftover -wal (after a crash) into the file, so the old database is whole on its own.
-    db.pragma("wal_checkpoint(TRUNCATE)");
-    return { free: true };
-  } catch (error) {
-    const code = (error as { code?: string }).code ?? "";
-    return { free: false, busy: code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"), message: (error as Error).message };
-  } finally {
-    db?.close();
   }
 }
 

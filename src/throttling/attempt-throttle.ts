@@ -1,10 +1,10 @@
 import type { Clock } from "../clock.js";
 import type { ScopePolicy } from "../config.js";
 import type { Transactions } from "../db/transactions.js";
-import type { Counter, ThrottleCounterRepository } from "./throttle-counter.repository.js";
+import type { Counter, ThrottleCounterRepository, ThrottleScope } from "./throttle-counter.repository.js";
 
-/** What a counter is keyed on: always what was submitted, so real and unknown identifiers behave alike. */
-export type ThrottleScope = "login" | "officer" | "contract" | "address";
+export type { ThrottleScope };
+
 
 export type ThrottleKey = { scope: ThrottleScope; key: string; policy: ScopePolicy };
 
@@ -70,7 +70,7 @@ function escalation(key: ThrottleKey, failures: number, c: Counter): Escalation 
 export function createAttemptThrottle(deps: { counters: ThrottleCounterRepository; tx: Transactions; clock: Clock }) {
   const { counters, tx: db, clock } = deps;
   const read = (k: ThrottleKey, now: number): Counter => counters.get(k.scope, k.key) ?? EMPTY(now);
-  // Inside the caller's transaction (audit + settle commit together) or on its own.
+  // Inside the caller's transaction (the audit and the counters commit together) or on its own.
   const run = <A extends unknown[], R>(tx: { (...a: A): R; immediate(...a: A): R }, ...args: A): R =>
     db.inTransaction ? tx(...args) : tx.immediate(...args);
 

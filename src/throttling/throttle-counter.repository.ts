@@ -1,5 +1,7 @@
 import type { Db } from "../db/database.js";
-import type { ThrottleScope } from "./attempt-throttle.js";
+
+/** What a counter is keyed on: always what was submitted, so real and unknown identifiers behave alike. */
+export type ThrottleScope = "login" | "officer" | "contract" | "address";
 
 /** One counter of failed attempts: its window, its delay or block, its lock. Times in epoch ms. */
 export type Counter = { failures: number; window_start: number; blocked_until: number; locked: number };
