@@ -144,12 +144,24 @@ const FIELD_SCHEMAS = {
   guaranteeNumbers,
 } satisfies Record<ContractField, z.ZodType>;
 
-/** Rules across fields, on the terms already read. */
-export function checkContractRules(t: Pick<ContractTerms, "contractDate" | "periodFrom" | "periodTo">): Problem[] {
+/** Rules across fields, each checked when the fields it compares could be read. */
+export function checkContractRules(t: Partial<Pick<ContractTerms, "contractDate" | "periodFrom" | "periodTo">>): Problem[] {
   const problems: Problem[] = [];
-  if (t.periodTo < t.periodFrom) problems.push({ field: "periodTo", message: `工期開始（${t.periodFrom}）より前です` });
-  if (t.contractDate > t.periodTo) problems.push({ field: "contractDate", message: `工期終了（${t.periodTo}）より後です` });
+  const { contractDate, periodFrom, periodTo } = t;
+  if (periodFrom !== undefined && periodTo !== undefined && periodTo < periodFrom) {
+    problems.push({ field: "periodTo", message: `工期開始（${periodFrom}）より前です` });
+  }
+  if (contractDate !== undefined && periodTo !== undefined && contractDate > periodTo) {
+    problems.push({ field: "contractDate", message: `工期終了（${periodTo}）より後です` });
+  }
   return problems;
+}
+
+/** The 契約番号 as it is stored, if the raw text is one: for finding a row's duplicates even when
+ * its other fields are wrong. */
+export function readReference(raw: unknown): string | undefined {
+  const result = FIELD_SCHEMAS.reference.safeParse(raw);
+  return result.success ? result.data : undefined;
 }
 
 /**
@@ -164,10 +176,7 @@ export function parseContractTerms(input: Readonly<Record<string, unknown>>): Ou
     if (result.success) values[field] = result.data;
     else problems.push(...result.error.issues.map((issue) => ({ field, message: issue.message })));
   }
-  const { contractDate, periodFrom, periodTo } = values as Partial<ContractTerms>;
-  if (contractDate !== undefined && periodFrom !== undefined && periodTo !== undefined) {
-    problems.push(...checkContractRules({ contractDate, periodFrom, periodTo }));
-  }
+  problems.push(...checkContractRules(values as Partial<ContractTerms>));
   return problems.length > 0 ? refusal(...problems) : success(values as ContractTerms);
 }
 
