@@ -1,5 +1,6 @@
 import type { Product } from "../guarantees/certificate.schema.js";
 import { guaranteeState, type GuaranteeState } from "../guarantees/status.presenter.js";
+import { changedSinceOpened } from "../guarantees/verified-list.presenter.js";
 import type { HeldGuarantee } from "../verification/grant.repository.js";
 import type { ContractTerms } from "./contract.schema.js";
 import { ceilTimes, floorTimes, isWithin, type Ratio } from "./ratio.js";
@@ -161,12 +162,6 @@ export function requiredProducts(contract: ContractTerms): Product[] {
   if (contract.interimAmount !== null) products.push("interim");
   if (contract.guaranteeRatio !== null) products.push("contract");
   return products;
-}
-
-/** The same test as the verified list's 更新あり mark: amended, corrected, withdrawn or cancelled
- * since someone of the orderer last opened the guarantee. */
-export function changedSinceOpened(held: Pick<HeldGuarantee, "currentVersionId" | "lastOpenedVersionId" | "status" | "lastOpenedStatus">): boolean {
-  return held.currentVersionId !== held.lastOpenedVersionId || held.status !== held.lastOpenedStatus;
 }
 
 /**
