@@ -96,6 +96,29 @@ function eraDate(isoDate: string): string {
   return `${era.name}${eraYear === 1 ? "元" : String(eraYear)}年${month}月${day}日`;
 }
 
+// "令和8年4月1日", "令和元年5月1日"; whitespace is removed and NFKC applied before matching.
+const ERA_DATE = /^(明治|大正|昭和|平成|令和)(元|[0-9]{1,2})年([0-9]{1,2})月([0-9]{1,2})日$/;
+
+/**
+ * "令和8年4月1日" (full-width digits, 元年 and spaces allowed) -> "2026-04-01"; undefined unless the
+ * date exists and falls within the era it names (令和元年4月30日 is 平成31年, not a 令和 date).
+ */
+export function parseEraDate(text: string): string | undefined {
+  if (text.length > 32) return undefined;
+  const match = ERA_DATE.exec(text.normalize("NFKC").replace(/\s/gu, ""));
+  if (match === null) return undefined;
+  const [, name, yearText = "", month = "", day = ""] = match;
+  const index = ERAS.findIndex((era) => era.name === name);
+  const era = ERAS[index]!;
+  const eraYear = yearText === "元" ? 1 : Number(yearText);
+  if (eraYear < 1) return undefined;
+  const year = Number(era.start.slice(0, 4)) + eraYear - 1;
+  const iso = `${String(year).padStart(4, "0")}-${month.padStart(2, "0")}-${day.padStart(2, "0")}`;
+  const next = ERAS[index - 1];
+  if (!isRealIsoDate(iso) || iso < era.start || (next !== undefined && iso >= next.start)) return undefined;
+  return iso;
+}
+
 function toDate(instant: Instant): Date {
   const date = typeof instant === "string" ? parseInstant(instant) : instant;
   if (Number.isNaN(date.getTime())) {

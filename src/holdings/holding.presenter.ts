@@ -38,14 +38,16 @@ export type VerifiedListView = {
   truncatedText?: string;
 };
 
-/**
- * 更新あり: the version in force or the status differs from what someone of the orderer last
- * opened (amended, corrected, withdrawn or cancelled since). 期限間近: still valid and the 保証期限
- * is at most 30 days away.
- */
+/** The version in force or the status differs from what someone of the orderer last opened
+ * (amended, corrected, withdrawn or cancelled since): 更新あり here, 変更あり in the contract register. */
+export function changedSinceOpened(held: Pick<HeldGuarantee, "currentVersionId" | "lastOpenedVersionId" | "status" | "lastOpenedStatus">): boolean {
+  return held.currentVersionId !== held.lastOpenedVersionId || held.status !== held.lastOpenedStatus;
+}
+
+/** 更新あり: changedSinceOpened. 期限間近: still valid and the 保証期限 is at most 30 days away. */
 export function marksOf(held: HeldGuarantee, status: StatusView, today: string): Mark[] {
   const marks: Mark[] = [];
-  if (held.currentVersionId !== held.lastOpenedVersionId || held.status !== held.lastOpenedStatus) marks.push({ kind: "updated", label: "更新あり" });
+  if (changedSinceOpened(held)) marks.push({ kind: "updated", label: "更新あり" });
   if (status.state === "valid" && held.content.guaranteeExpiry <= addDays(today, EXPIRY_SOON_DAYS)) marks.push({ kind: "expiring", label: "期限間近" });
   return marks;
 }
