@@ -3,6 +3,8 @@ import { createAuditService } from "./audit/audit.service.js";
 import { createLoginService } from "./auth/login.service.js";
 import type { Clock } from "./clock.js";
 import { PRODUCTION_LIMITS, type Limits } from "./config.js";
+import { createContractRepository } from "./contracts/contract.repository.js";
+import { createContractService } from "./contracts/contract.service.js";
 import type { Db } from "./db/database.js";
 import { createTransactions } from "./db/transactions.js";
 import { createGuaranteeRepository, registerGuaranteeFunctions } from "./guarantees/guarantee.repository.js";
@@ -42,6 +44,7 @@ export function createRepositories(db: Db) {
     sessions: createSessionRepository(db),
     guarantees: createGuaranteeRepository(db),
     holdings: createHoldingRepository(db),
+    contracts: createContractRepository(db),
     throttleCounters: createThrottleCounterRepository(db),
     health: createHealthRepository(db),
   };
@@ -59,7 +62,7 @@ export type ServiceDeps = { db: Db; clock: Clock; hasher: Hasher; limits?: Limit
  */
 export function createServices({ db, clock, hasher, limits = PRODUCTION_LIMITS }: ServiceDeps) {
   const repositories = createRepositories(db);
-  const { audit: auditRows, issuers, orderers, officers, sessions, guarantees, holdings, throttleCounters } = repositories;
+  const { audit: auditRows, issuers, orderers, officers, sessions, guarantees, holdings, contracts, throttleCounters } = repositories;
   const tx = createTransactions(db);
   const audit = createAuditService({ audit: auditRows, tx, clock });
   const attempts = createAttemptThrottle({ counters: throttleCounters, tx, clock });
@@ -75,6 +78,7 @@ export function createServices({ db, clock, hasher, limits = PRODUCTION_LIMITS }
     guarantees: createGuaranteeService({ guarantees, issuers, tx, clock, hasher, audit }),
     lockouts: createLockoutService({ counters: throttleCounters, tx, clock, audit }),
     holdings: createHoldingService({ holdings, guarantees, tx, clock, audit }),
+    contracts: createContractService({ contracts, tx, clock, audit }),
     login: createLoginService({ officers: officerService, sessions, attempts, tx, hasher: onlineHasher, audit, limits }),
     verification: createVerificationService({
       guarantees, holdings, throttle: createVerificationThrottle(attempts, limits), tx, clock, hasher: onlineHasher, audit,

@@ -1,7 +1,6 @@
 import type { Product } from "../guarantees/certificate.schema.js";
-import { guaranteeState, type GuaranteeState } from "../guarantees/status.presenter.js";
-import { changedSinceOpened } from "../guarantees/verified-list.presenter.js";
-import type { HeldGuarantee } from "../verification/grant.repository.js";
+import { guaranteeState, type GuaranteeState } from "../guarantees/guarantee-state.js";
+import { changedSinceOpened, type HeldGuarantee } from "../holdings/holding.repository.js";
 import type { ContractTerms } from "./contract.schema.js";
 import { ceilTimes, floorTimes, isWithin, type Ratio } from "./ratio.js";
 

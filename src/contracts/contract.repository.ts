@@ -1,7 +1,7 @@
 import type { Db } from "../db/database.js";
 import type { CertificateContent, Product } from "../guarantees/certificate.schema.js";
 import type { GuaranteeStatus } from "../guarantees/guarantee.repository.js";
-import { foldForSearch, type HeldGuarantee } from "../verification/grant.repository.js";
+import type { HeldGuarantee } from "../holdings/holding.repository.js";
 import type { Link } from "./checks.js";
 import type { ContractTerms } from "./contract.schema.js";
 
@@ -53,9 +53,8 @@ const toParams = (t: ContractTerms) => ({
   interimAmount: t.interimAmount, ratioNumerator: t.guaranteeRatio?.numerator ?? null, ratioDenominator: t.guaranteeRatio?.denominator ?? null,
 });
 
-// The guarantee behind a number is joined only through the orderer's own grant, so a number the
-// orderer has not verified yields nothing at all, whether or not it exists. The version in force
-// is the latest one not retracted, as in grant.repository.ts.
+// The guarantee behind a number is joined only through the orderer's own holding, so a number the
+// orderer has not verified yields nothing at all, whether or not it exists.
 const SELECT_LINKS = `
   SELECT n.contract_id, n.contract_number,
          g.id AS guarantee_id, g.product, g.status, g.cancelled_at, g.cancel_reason,
@@ -67,10 +66,7 @@ const SELECT_LINKS = `
          ON og.orderer_id = c.orderer_id
         AND og.guarantee_id = (SELECT id FROM guarantees WHERE contract_number = n.contract_number)
   LEFT JOIN guarantees g ON g.id = og.guarantee_id
-  LEFT JOIN guarantee_versions v ON v.id = (
-    SELECT cv.id FROM guarantee_versions cv
-    WHERE cv.guarantee_id = og.guarantee_id AND NOT EXISTS (SELECT 1 FROM version_retractions r WHERE r.version_id = cv.id)
-    ORDER BY cv.sequence DESC LIMIT 1)`;
+  LEFT JOIN current_versions v ON v.guarantee_id = og.guarantee_id`;
 
 export type PageFilter = {
   ordererId: number;
@@ -82,17 +78,14 @@ export type PageFilter = {
 };
 
 export function createContractRepository(db: Db) {
-  // Per connection; registering it again (the grant repository does too) just replaces it.
-  db.function("kakunin_search_fold", { deterministic: true }, (text: unknown) => (typeof text === "string" ? foldForSearch(text) : text));
-
   const byReference = db.prepare<[number, string], ContractRow>("SELECT * FROM contracts WHERE orderer_id = ? AND reference = ?");
   // instr() rather than LIKE, so that % and _ typed by an officer match themselves.
   const page = db.prepare<PageFilter, ContractRow>(`
     SELECT * FROM contracts
     WHERE orderer_id = @ordererId AND reference > @after
       AND (@query IS NULL
-        OR instr(kakunin_search_fold(reference), @query) > 0
-        OR instr(kakunin_search_fold(project_name), @query) > 0)
+        OR instr(search_fold(reference), @query) > 0
+        OR instr(search_fold(project_name), @query) > 0)
     ORDER BY reference
     LIMIT @limit`);
   const linksOf = db.prepare<[number], LinkRow>(`${SELECT_LINKS} WHERE c.id = ? ORDER BY n.position`);

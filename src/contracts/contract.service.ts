@@ -1,10 +1,11 @@
 import type { AuditActorKind } from "../audit/audit.repository.js";
 import type { AuditService } from "../audit/audit.service.js";
 import type { Clock } from "../clock.js";
+import type { Transactions } from "../db/transactions.js";
 import { tokyoDate } from "../format/era-date.js";
 import { normalizeText } from "../format/normalize.js";
 import { refusal, success, type Outcome, type Problem } from "../result.js";
-import { foldForSearch } from "../verification/grant.repository.js";
+import { foldForSearch } from "../guarantees/guarantee.repository.js";
 import { CONTRACT_STATE_LABELS, DEFAULT_CHECK_SETTINGS, evaluateContract, type CheckSettings, type ContractEvaluation } from "./checks.js";
 import type { Contract, ContractRepository, ContractWithLinks } from "./contract.repository.js";
 import { CONTRACT_FIELDS, FIELD_LABELS, parseContractTerms, readReference, sameTerms, toContractFields, type ContractField, type ContractTerms } from "./contract.schema.js";
@@ -22,15 +23,11 @@ export type ContractActor = {
   clientAddress: string | null;
 };
 
-/** Runs `work` in one write transaction (begun IMMEDIATE: it reads, then writes), committing it
- * if `work` returns and rolling it back if it throws. */
-export type Transaction = <T>(work: () => T) => T;
-
 export type ContractServiceDeps = {
   contracts: ContractRepository;
   audit: Pick<AuditService, "appendInTransaction">;
   clock: Clock;
-  transaction: Transaction;
+  tx: Transactions;
   /** The orderer's ceilings on advances; the defaults (4/10, 2/10) when not given. */
   checkSettings?: (ordererId: number) => CheckSettings;
 };
@@ -62,7 +59,9 @@ const SCAN_BATCH = 200;
 const snapshot = (t: ContractTerms) => toContractFields(t);
 
 export function createContractService(deps: ContractServiceDeps) {
-  const { contracts, audit, clock, transaction } = deps;
+  const { contracts, audit, clock, tx } = deps;
+  // One write transaction, begun IMMEDIATE (it reads, then writes): committed if `work` returns, rolled back if it throws.
+  const transaction = <T>(work: () => T): T => tx.transaction(work).immediate();
   const settingsFor = deps.checkSettings ?? (() => DEFAULT_CHECK_SETTINGS);
 
   const evaluate = (entry: ContractWithLinks, today: string, settings: CheckSettings): RegisterEntry => ({

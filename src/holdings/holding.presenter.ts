@@ -3,7 +3,7 @@ import { formatYen } from "../format/yen.js";
 import { guaranteeHref } from "../guarantees/certificate.presenter.js";
 import { PRODUCT_NAMES } from "../guarantees/certificate.schema.js";
 import { toStatusView, type StatusView } from "../guarantees/status.presenter.js";
-import type { HeldGuarantee, HoldingFilter } from "./holding.repository.js";
+import { changedSinceOpened, type HeldGuarantee, type HoldingFilter } from "./holding.repository.js";
 
 /** 期限間近: the 保証期限 is today or within this many days from today (Tokyo). */
 export const EXPIRY_SOON_DAYS = 30;
@@ -37,12 +37,6 @@ export type VerifiedListView = {
   emptyText: string;
   truncatedText?: string;
 };
-
-/** The version in force or the status differs from what someone of the orderer last opened
- * (amended, corrected, withdrawn or cancelled since): 更新あり here, 変更あり in the contract register. */
-export function changedSinceOpened(held: Pick<HeldGuarantee, "currentVersionId" | "lastOpenedVersionId" | "status" | "lastOpenedStatus">): boolean {
-  return held.currentVersionId !== held.lastOpenedVersionId || held.status !== held.lastOpenedStatus;
-}
 
 /** 更新あり: changedSinceOpened. 期限間近: still valid and the 保証期限 is at most 30 days away. */
 export function marksOf(held: HeldGuarantee, status: StatusView, today: string): Mark[] {

@@ -38,6 +38,12 @@ export type HeldGuarantee = {
   content: CertificateContent;
 };
 
+/** The version in force or the status differs from what someone of the orderer last opened
+ * (amended, corrected, withdrawn or cancelled since): 更新あり here, 変更あり in the contract register. */
+export function changedSinceOpened(held: Pick<HeldGuarantee, "currentVersionId" | "lastOpenedVersionId" | "status" | "lastOpenedStatus">): boolean {
+  return held.currentVersionId !== held.lastOpenedVersionId || held.status !== held.lastOpenedStatus;
+}
+
 export type HoldingFilter = {
   ordererId: number;
   /** "valid" and "expired" are judged against `today`, the Tokyo calendar date. */

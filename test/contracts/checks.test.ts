@@ -8,7 +8,7 @@ import { parseContractTerms, type ContractTerms } from "../../src/contracts/cont
 import { ceilTimes, floorTimes, type Ratio } from "../../src/contracts/ratio.js";
 import type { Product } from "../../src/guarantees/certificate.schema.js";
 import { addDays } from "../../src/format/era-date.js";
-import type { HeldGuarantee } from "../../src/verification/grant.repository.js";
+import type { HeldGuarantee } from "../../src/holdings/holding.repository.js";
 import { contractForm, heldGuarantee } from "./fixtures.js";
 
 function terms(overrides: Record<string, string> = {}): ContractTerms {

@@ -1,5 +1,5 @@
 import type { CertificateContent } from "../../src/guarantees/certificate.schema.js";
-import type { HeldGuarantee } from "../../src/verification/grant.repository.js";
+import type { HeldGuarantee } from "../../src/holdings/holding.repository.js";
 import { sampleCertificate } from "../support/given.js";
 
 /** The sample contract behind sampleCertificate(): 50,000,000 円, 前払金 20,000,000 円. */

@@ -1,7 +1,6 @@
 import { expect } from "chai";
-import { createContractRepository } from "../../src/contracts/contract.repository.js";
 import { createContractService } from "../../src/contracts/contract.service.js";
-import { createVerifiedListService } from "../../src/verification/verified-list.service.js";
+import { createTransactions } from "../../src/db/transactions.js";
 import { givenGuarantees, givenOfficer, givenOrderer, sampleCertificate } from "../support/given.js";
 import { contractForm } from "./fixtures.js";
 import { actorOf, buildContractWorld, givenHeld, verifyAs, type ContractWorld } from "./support.js";
@@ -104,8 +103,8 @@ describe("contract register (service)", () => {
       const amended = world.services.guarantees.change(issued.contractNumber, "amendment", { branch: { tel: "017-722-0000" } }, "test");
       expect(amended.ok).to.equal(true);
       expect(stateOf()).to.equal("changed");
-      const verified = createVerifiedListService({ db: world.db, clock: world.clock, audit: world.services.audit, guarantees: world.services.guarantees });
-      await verified.recordView(world.officer, verified.findOpenable(world.officer, issued.contractNumber)!, "guarantee_view", "192.0.2.10");
+      const holdings = world.services.holdings;
+      await holdings.recordView(world.officer, holdings.findHeld(world.officer, issued.contractNumber)!, "guarantee_view", "192.0.2.10");
       expect(stateOf()).to.equal("ok");
     });
 
@@ -134,8 +133,7 @@ describe("contract register (service)", () => {
 
     it("when the orderer's ceiling is another, then the service applies it", async () => {
       const contracts = createContractService({
-        contracts: createContractRepository(world.db), audit: world.services.audit, clock: world.clock,
-        transaction: (work) => world.db.transaction(work).immediate(),
+        contracts: world.repositories.contracts, audit: world.services.audit, clock: world.clock, tx: createTransactions(world.db),
         checkSettings: () => ({ advanceCeiling: { numerator: 3, denominator: 10 }, interimCeiling: { numerator: 1, denominator: 5 } }),
       });
       contracts.save(world.actor, contractForm(), null);

@@ -1,25 +1,16 @@
-import { createContractRepository } from "../../src/contracts/contract.repository.js";
-import { createContractService, type ContractActor, type ContractService } from "../../src/contracts/contract.service.js";
+import type { ContractActor, ContractService } from "../../src/contracts/contract.service.js";
 import type { IssuedGuarantee } from "../../src/guarantees/issuance.service.js";
 import type { Officer } from "../../src/officers/officer.repository.js";
-import { createSqliteThrottle } from "../../src/verification/sqlite-throttle.js";
-import { createVerificationService } from "../../src/verification/verification.service.js";
 import { givenGuarantees, givenOfficer, sampleCertificate } from "../support/given.js";
 import { buildWorld, type World } from "../support/world.js";
 
 export type ContractWorld = World & { contracts: ContractService; officer: Officer; actor: ContractActor };
 
-/** A fresh database with むつ市, one of its officers, and the contract service as the composition
- * root will build it: repositories made once, a transaction helper. */
+/** A fresh database with むつ市, one of its officers, and the contract service of the composition root. */
 export async function buildContractWorld(): Promise<ContractWorld> {
   const world = await buildWorld();
   const { officer } = await givenOfficer(world);
-  const contracts = createContractService({
-    contracts: createContractRepository(world.db),
-    audit: world.services.audit,
-    clock: world.clock,
-    transaction: (work) => world.db.transaction(work).immediate(),
-  });
+  const contracts = world.services.contracts;
   return Object.assign(world, { contracts, officer, actor: actorOf(officer) });
 }
 
@@ -29,10 +20,7 @@ export function actorOf(officer: Officer): ContractActor {
 
 /** The officer verifies the guarantee with its key, as on the web: the orderer then holds it. */
 export async function verifyAs(world: World, officer: Officer, issued: IssuedGuarantee): Promise<void> {
-  const verification = createVerificationService({
-    db: world.db, clock: world.clock, hasher: world.hasher, audit: world.services.audit, throttle: createSqliteThrottle(world.db, world.clock),
-  });
-  const result = await verification.verify({ officer, contractNumber: issued.contractNumber, authKey: issued.authKey, clientAddress: "192.0.2.10" });
+  const result = await world.services.verification.verify({ officer, contractNumber: issued.contractNumber, authKey: issued.authKey, clientAddress: "192.0.2.10" });
   if (!result.ok) throw new Error(`verifyAs: ${result.reason}`);
 }
 
