@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { addDays, tokyoDate } from "../../../src/format/era-date.js";
 import { projectRoot } from "../../../src/paths.js";
+import { sampleCertificate } from "../../support/given.js";
 import { childEnv } from "./server.js";
 import type { CertificateContent, Product } from "../../../src/guarantees/certificate.schema.js";
 
@@ -38,20 +39,12 @@ export type Seeded = {
  * a JV and long names, to show that long text wraps on the page and still fits on one A4 sheet.
  */
 export function certificates(today: string): Record<Kind, Certificate> {
-  const common = {
-    issuer: ISSUER.code,
-    branch: { name: "青森支店", tel: "017-722-7262", fax: "017-722-7263" },
-    orderer: { code: "022080", title: "むつ市長" },
-    contractor: { name: "〇〇建設 株式会社", address: "青森県むつ市中央一丁目8番1号" },
-    projectName: "むつ市道大畑線道路改良工事",
-    projectLocation: "むつ市大畑町",
-    contractAmount: 50_000_000,
-    contractDate: addDays(today, -23),
-    periodFrom: addDays(today, -21),
-    periodTo: addDays(today, 114),
-    guaranteeExpiry: addDays(today, 144),
-    issuedOn: addDays(today, -20),
-  };
+  // The unit tests' sample, its dates moved around today; kinds below override what differs.
+  const { contractNumber: _number, product: _product, guaranteeAmount: _amount, depositBank: _bank, ...sample } = sampleCertificate({
+    contractDate: addDays(today, -23), periodFrom: addDays(today, -21), periodTo: addDays(today, 114),
+    guaranteeExpiry: addDays(today, 144), issuedOn: addDays(today, -20),
+  });
+  const common = sample as Omit<Certificate, "contractNumber" | "product" | "guaranteeAmount" | "depositBank">;
   return {
     sample: { ...common, contractNumber: "02208-000001", product: "advance", guaranteeAmount: 20_000_000, depositBank: "青森銀行 むつ支店" },
     interim: { ...common, contractNumber: "02208-000002", product: "interim", guaranteeAmount: 10_000_000, depositBank: "青森銀行 むつ支店", issuedOn: addDays(today, -2) },
