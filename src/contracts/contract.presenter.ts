@@ -63,7 +63,7 @@ function toRegisterRow({ contract, evaluation }: RegisterEntry): RegisterRow {
     contractor: contract.contractor,
     contractAmount: formatYen(contract.contractAmount),
     periodTo: formatEraDate(contract.periodTo),
-    guarantees: total === 0 ? "なし" : `${total}件（うち未確認 ${total - held}件）`,
+    guarantees: total === 0 ? "なし" : held === total ? `${total}件` : `${total}件（うち未確認 ${total - held}件）`,
     state: STATE_SEAM[evaluation.state],
     stateLabel: CONTRACT_STATE_LABELS[evaluation.state],
   };
