@@ -5,7 +5,6 @@ import { clientAddress } from "../http/client-address.js";
 import { readForm } from "../http/forms.js";
 import { HttpError } from "../http/http-error.js";
 import type { Upload } from "../http/multipart-body.js";
-import type { Officer } from "../officers/officer.repository.js";
 import type { Problem } from "../result.js";
 import { contractHref, toContractFormView, toContractView, toRegisterView, type ErrorItem } from "./contract.presenter.js";
 import { toContractFields, type ContractField } from "./contract.schema.js";
@@ -32,7 +31,7 @@ function queryText(req: Request, name: string): string {
 }
 
 function actorOf(req: Request): ContractActor {
-  const officer = req.user as Officer;
+  const officer = req.user!;
   return { kind: "officer", login: officer.login, officerId: officer.id, ordererId: officer.ordererId, ordererCode: officer.ordererCode, clientAddress: clientAddress(req) };
 }
 
