@@ -274,7 +274,7 @@ async function runWapiti(target: Target, dir: string, maxSeconds: number): Promi
   const { output, code } = await run(await wapitiPython(), ["-c", WAPITI_SHIM,
     "-u", `${target.url}/`, "--scope", "folder",
     "-s", `${target.url}/verify`, "-s", `${target.url}/verified`, "-s", `${target.url}/password`, "-s", `${target.url}/orderers`,
-    "-s", `${target.url}/guarantees/${target.guarantee.contractNumber}`,
+    "-s", `${target.url}/guarantees/${target.guarantee.contractNumber}`, "-s", `${target.url}/contracts`,
     "-x", `${target.url}/logout`, "--skip", "_csrf",
     "-c", cookieFile,
     "-m", "blindsql,cookieflags,crlf,csp,exec,file,http_headers,methods,permanentxss,redirect,sql,ssrf,xss,xxe",

@@ -8,8 +8,11 @@ import { createPassport } from "./auth/passport.js";
 import type { Clock } from "./clock.js";
 import type { Services } from "./composition.js";
 import type { Config } from "./config.js";
+import { createContractHandlers, LEDGER_FIELD, LEDGER_IMPORT_PATH } from "./contracts/contracts.routes.js";
+import { toRelyingContractViews } from "./contracts/contract.presenter.js";
 import { createHoldingHandlers } from "./holdings/holdings.routes.js";
 import { acceptFormBodies } from "./http/form-body.js";
+import { readUpload } from "./http/multipart-body.js";
 import { HttpError, toHttpError } from "./http/http-error.js";
 import { createRequestLog } from "./http/request-log.js";
 import { requireSameOrigin } from "./http/same-origin.js";
@@ -90,7 +93,9 @@ export function createApp(deps: AppDeps): KakuninApp {
     res.type("text/plain").send("ok");
   });
 
-  app.use(acceptFormBodies(limits.form));
+  // The ledger import carries a file: its multipart body is read on its route, below. The contract
+  // form (POST /contracts, POST /contracts/:reference) is longer than the others.
+  app.use(acceptFormBodies(limits.form, { uploadPaths: [LEDGER_IMPORT_PATH], larger: { paths: CONTRACT_FORM_PATHS, limits: limits.contractForm } }));
 
   const store = services.createSessionStore();
   app.use(session({
@@ -106,6 +111,14 @@ export function createApp(deps: AppDeps): KakuninApp {
   const passport = createPassport({ officers: services.officers, login: services.login });
   app.use(passport.initialize());
   app.use(passport.session());
+
+  // The guards, built once: a logged-in officer; one who has also replaced a one-time password.
+  const loggedIn = [noStore, requireLogin(clock, limits.session)];
+  const officerOnly = [...loggedIn, requirePasswordChanged];
+
+  // A file upload is read only for an officer and from this site (so a stranger cannot make the
+  // service read megabytes), and before the CSRF check, which finds its token among the fields.
+  app.post(LEDGER_IMPORT_PATH, officerOnly, requireSameOrigin, readUpload({ fileField: LEDGER_FIELD, fields: ["_csrf"], limits: limits.upload }));
 
   const csrf = csrfSync({ getTokenFromRequest: (req) => (typeof req.body?._csrf === "string" ? req.body._csrf : undefined), size: 32 });
   app.use(requireSameOrigin, csrf.csrfSynchronisedProtection);
@@ -125,14 +138,15 @@ export function createApp(deps: AppDeps): KakuninApp {
     newSessionLimit(req, res, (error?: unknown) => (error ? next(error) : exposeCsrfToken(req, res, next)));
   });
 
-  // The guards, built once: a logged-in officer; one who has also replaced a one-time password.
-  const loggedIn = [noStore, requireLogin(clock, limits.session)];
-  const officerOnly = [...loggedIn, requirePasswordChanged];
-
   const orderers = createOrdererHandlers({ orderers: services.orderers });
   const auth = createAuthHandlers({ passport, clock, login: services.login, logger });
   const verification = createVerificationHandlers({ verification: services.verification, clock, logger });
-  const holdings = createHoldingHandlers({ holdings: services.holdings, clock });
+  const holdings = createHoldingHandlers({
+    holdings: services.holdings,
+    clock,
+    relyingContracts: (ordererId, contractNumber) => toRelyingContractViews(services.contracts.listRelyingOn(ordererId, contractNumber), contractNumber),
+  });
+  const contracts = createContractHandlers({ contracts: services.contracts, clock });
 
   app.get("/", (req, res) => res.redirect(303, req.user ? "/verify" : "/login"));
   app.get("/orderers", orderers.acceptingList);
@@ -150,6 +164,14 @@ export function createApp(deps: AppDeps): KakuninApp {
   app.get("/guarantees/:contractNumber/versions/:sequence", officerOnly, holdings.versionCertificate);
   app.post("/guarantees/:contractNumber/versions/:sequence/print", officerOnly, holdings.recordPrint);
   app.get("/guarantees/:contractNumber/versions/:sequence/diff", officerOnly, holdings.diff);
+  app.get("/contracts", officerOnly, contracts.register);
+  app.get("/contracts.csv", officerOnly, contracts.exportLedger);
+  app.get("/contracts/new", officerOnly, contracts.newForm);
+  app.post("/contracts", officerOnly, contracts.create);
+  app.post(LEDGER_IMPORT_PATH, officerOnly, contracts.importLedger);
+  app.get("/contracts/:reference", officerOnly, contracts.show);
+  app.get("/contracts/:reference/edit", officerOnly, contracts.editForm);
+  app.post("/contracts/:reference", officerOnly, contracts.update);
 
   app.use((_req, res) => {
     res.status(404).render("errors/error", { title: "ページが見つかりません", heading: "ページが見つかりません", status: 404 });
@@ -189,6 +211,9 @@ function createErrorHandler(options: { logger: Logger; showStack: boolean }): Er
     });
   };
 }
+
+/** The contract form's targets, as req.path has them (a reference's own slash arrives as %2F). */
+const CONTRACT_FORM_PATHS = /^\/contracts(?:\/[^/]+)?$/;
 
 /** The anonymous pages that hold a form, and so a CSRF token (in a session of their own). */
 const FORM_PATHS = new Set(["/login", "/password", "/logout"]);

@@ -38,6 +38,11 @@ export type Limits = Readonly<{
   address: WindowPolicy;
   /** Form bodies (VAL-03): bytes as sent, and fields. */
   form: Readonly<{ maxBytes: number; maxFields: number }>;
+  /** The officers' longer forms (a contract: 11 fields, names up to 200 characters): bytes and fields. */
+  contractForm: Readonly<{ maxBytes: number; maxFields: number }>;
+  /** File uploads (multipart/form-data, POST /contracts/import only): the file's bytes, its
+   * fields besides the file, and the whole body as sent (the file, the fields and the boundaries). */
+  upload: Readonly<{ maxFileBytes: number; maxFields: number; maxBodyBytes: number }>;
   /** argon2 work handed to the libuv pool at once (twice its threads) and waiting; beyond both, 503 (DOS-02). */
   argon2: Readonly<{ concurrency: number; queue: number; retryAfterSeconds: number }>;
   /** Node's HTTP server (DOS-03). */
@@ -64,6 +69,8 @@ export const PRODUCTION_LIMITS: Limits = deepFreeze({
   contract: { kind: "consecutive", delayFrom: 20, firstDelayMs: 30_000, maxDelayMs: HOUR, lockAt: 100 },
   address: { kind: "window", limit: 100, windowMs: 24 * HOUR, blockMs: 24 * HOUR },
   form: { maxBytes: 4096, maxFields: 10 },
+  contractForm: { maxBytes: 16 * 1024, maxFields: 16 },
+  upload: { maxFileBytes: 2 * 1024 * 1024, maxFields: 2, maxBodyBytes: 2 * 1024 * 1024 + 16 * 1024 },
   // concurrency: twice the pool; loadConfig sets it from UV_THREADPOOL_SIZE (Node's default pool here).
   argon2: { concurrency: 2 * NODE_DEFAULT_POOL_THREADS, queue: 32, retryAfterSeconds: 1 },
   server: {

@@ -42,7 +42,7 @@ async function writeLines(out: Output, lines: Iterable<string>): Promise<number>
 export function addSystemCommands(program: Command, ctx: CliContext, run: Run): void {
   program
     .command("demo")
-    .description("seed the demo (issuer, むつ市, an officer, the source document's samples) and print working credentials; safe to re-run")
+    .description("seed the demo (issuer, むつ市, an officer, the source document's samples, verified, and their contracts) and print working credentials; safe to re-run")
     .action(run(async (_opts: unknown, cmd: Command) =>
       ctx.withServices(cmd, async (s, db) => {
         const refused = demoRefusal(s, ctx.config().nodeEnv);
@@ -60,6 +60,8 @@ export function addSystemCommands(program: Command, ctx: CliContext, run: Run): 
           `  ${g.contractNumber}`, PRODUCT_NAMES[g.product], g.label,
           g.authKey ? formatAuthKeyForPrint(g.authKey) : `(${g.status})`, g.projectName,
         ])).forEach((l) => ctx.out(l));
+        ctx.out();
+        ctx.out("The contract register (契約台帳, /contracts) holds the samples' contracts; R8-建築-002 is 要確認 (its 前払金額 is above the 保証金額).");
         ctx.out();
         ctx.out(`Open http://${config.host}:${config.port} (start the service with "npm start" if it is not running).`);
         ctx.err("Every run replaces the demo password and keys; the ones printed before no longer work.");

@@ -107,6 +107,11 @@ export function createContractRepository(db: Db) {
       guarantee_ratio_numerator = @ratioNumerator, guarantee_ratio_denominator = @ratioDenominator,
       revision = revision + 1, updated_at = @at
     WHERE id = @id AND NOT EXISTS (SELECT 1 FROM contracts o WHERE o.orderer_id = contracts.orderer_id AND o.reference = @reference AND o.id <> @id)`);
+  // Served by contract_guarantee_numbers_by_number (migration 007), then the contract's primary key.
+  const relyingOn = db.prepare<[string, number], ContractRow>(`
+    SELECT c.* FROM contract_guarantee_numbers n JOIN contracts c ON c.id = n.contract_id
+    WHERE n.contract_number = ? AND c.orderer_id = ?
+    ORDER BY c.reference`);
   const deleteNumbers = db.prepare<[number]>("DELETE FROM contract_guarantee_numbers WHERE contract_id = ?");
   const insertNumber = db.prepare<[number, number, string]>("INSERT INTO contract_guarantee_numbers (contract_id, position, contract_number) VALUES (?, ?, ?)");
 
@@ -137,6 +142,10 @@ export function createContractRepository(db: Db) {
         links.set(link.contract_id, list);
       }
       return rows.map((row) => withLinks(row, links.get(row.id) ?? []));
+    },
+    /** The orderer's contracts that name this 保証契約番号, in reference order, each with its links. */
+    listRelyingOn(ordererId: number, contractNumber: string): ContractWithLinks[] {
+      return relyingOn.all(contractNumber, ordererId).map((row) => withLinks(row, linksOf.all(row.id)));
     },
     /** Call inside a transaction (the numbers go in with the contract). The new id, or undefined
      * when the orderer already has a contract under this reference. */

@@ -69,9 +69,9 @@ export function createContractService(deps: ContractServiceDeps) {
   });
   const today = () => tokyoDate(clock.now());
 
-  const record = (actor: ContractActor, event: "contract_add" | "contract_change" | "contract_import", detail: Record<string, unknown>) =>
+  const record = (actor: ContractActor, event: "contract_add" | "contract_change" | "contract_import" | "contract_export", detail: Record<string, unknown>, outcome = "ok") =>
     audit.appendInTransaction({
-      event, outcome: "ok", actorKind: actor.kind, actor: actor.login, officerId: actor.officerId, ordererCode: actor.ordererCode,
+      event, outcome, actorKind: actor.kind, actor: actor.login, officerId: actor.officerId, ordererCode: actor.ordererCode,
       clientAddress: actor.clientAddress, detail,
     });
 
@@ -87,6 +87,26 @@ export function createContractService(deps: ContractServiceDeps) {
     // Both sides in full, so the trail alone shows every 変更契約 without reading earlier rows.
     record(actor, "contract_change", { source, reference: terms.reference, revision: existing.revision + 1, before: snapshot(existing), after: snapshot(terms) });
     return "changed" as const;
+  }
+
+  /** The register as ledger rows (header, then each contract with its 状態), encoded. */
+  function readLedger(ordererId: number, encoding: LedgerEncoding): { file: Outcome<Uint8Array>; rows: number } {
+    const rows: string[][] = [[...CONTRACT_FIELDS.map((field) => FIELD_LABELS[field]), STATE_COLUMN]];
+    const settings = settingsFor(ordererId);
+    const day = today();
+    let after = "";
+    for (;;) {
+      const entries = contracts.listPage({ ordererId, after, query: null, limit: SCAN_BATCH });
+      for (const entry of entries) {
+        const fields = toContractFields(entry.contract);
+        const ratio = entry.contract.guaranteeRatio;
+        fields.guaranteeRatio = ratio === null ? "" : formatRatioForSpreadsheet(ratio);
+        rows.push([...CONTRACT_FIELDS.map((field) => fields[field]), CONTRACT_STATE_LABELS[evaluate(entry, day, settings).evaluation.state]]);
+      }
+      if (entries.length < SCAN_BATCH) break;
+      after = entries.at(-1)!.contract.reference;
+    }
+    return { file: encodeLedger(rows, encoding), rows: rows.length - 1 };
   }
 
   return {
@@ -191,30 +211,29 @@ export function createContractService(deps: ContractServiceDeps) {
       return entry && evaluate(entry, today(), settingsFor(ordererId));
     },
 
+    /** The orderer's contracts that rely on this 保証契約番号, each with its 照合 (the guarantee's
+     * summary page shows them). */
+    listRelyingOn(ordererId: number, contractNumber: string): RegisterEntry[] {
+      const settings = settingsFor(ordererId);
+      const day = today();
+      return contracts.listRelyingOn(ordererId, contractNumber).map((entry) => evaluate(entry, day, settings));
+    },
+
     /**
      * The register as a ledger for Excel: the import's columns (so it can be edited and imported
      * again) and 状態, CRLF; UTF-8 with a BOM, or Shift_JIS (refused, naming the cells, when a
-     * name holds a character Shift_JIS lacks).
+     * name holds a character Shift_JIS lacks). The register leaves the service: audited, with the
+     * rows it held, in the transaction that read them.
      */
-    exportLedger(ordererId: number, encoding: LedgerEncoding): Outcome<Uint8Array> {
-      const rows: string[][] = [[...CONTRACT_FIELDS.map((field) => FIELD_LABELS[field]), STATE_COLUMN]];
-      const settings = settingsFor(ordererId);
-      const day = today();
-      let after = "";
-      for (;;) {
-        const entries = contracts.listPage({ ordererId, after, query: null, limit: SCAN_BATCH });
-        for (const entry of entries) {
-          const fields = toContractFields(entry.contract);
-          const ratio = entry.contract.guaranteeRatio;
-          fields.guaranteeRatio = ratio === null ? "" : formatRatioForSpreadsheet(ratio);
-          rows.push([...CONTRACT_FIELDS.map((field) => fields[field]), CONTRACT_STATE_LABELS[evaluate(entry, day, settings).evaluation.state]]);
-        }
-        if (entries.length < SCAN_BATCH) break;
-        after = entries.at(-1)!.contract.reference;
-      }
-      return encodeLedger(rows, encoding);
+    exportLedger(actor: ContractActor, encoding: LedgerEncoding): Outcome<Uint8Array> {
+      return transaction(() => {
+        const exported = readLedger(actor.ordererId, encoding);
+        record(actor, "contract_export", { encoding, rows: exported.rows }, exported.file.ok ? "ok" : "refused");
+        return exported.file;
+      });
     },
   };
+
 }
 
 export type ContractService = ReturnType<typeof createContractService>;

@@ -8,7 +8,8 @@ import type { Services } from "../composition.js";
 
 /**
  * The demo world of the source document: 東日本建設業保証 (青森支店) issues むつ市 a 前払金保証 and a
- * 契約保証 on one contract, plus a guarantee with one 変更 to show the history. Used by the `demo`
+ * 契約保証 on one contract, plus a guarantee with one 変更 to show the history; むつ市 holds them and
+ * keeps their contracts in its register. Used by the `demo`
  * command and the security scan; tests build their own data.
  */
 
@@ -39,7 +40,7 @@ export type DemoResult = {
   officer: { login: string; password: string; displayName: string; ordererCode: string; ordererName: string };
   guarantees: DemoGuarantee[];
   /** What this run created, as opposed to found. */
-  created: { issuer: boolean; orderer: boolean; officer: boolean; guarantees: string[] };
+  created: { issuer: boolean; orderer: boolean; officer: boolean; guarantees: string[]; contracts: string[] };
 };
 
 function unwrap<T>(what: string, outcome: Outcome<T>): T {
@@ -80,6 +81,33 @@ export function demoCertificates(today: string): Record<string, unknown>[] {
   ];
 }
 
+/**
+ * むつ市's contract register: the samples' contracts, one of them 要確認 (its 前払金額 is above
+ * both the guarantee's 保証金額 and the 10分の4 ceiling), and one whose guarantee was never
+ * verified (未提出), so that a newcomer sees at once what the 照合 finds.
+ */
+export function demoContracts(today: string): Record<string, string>[] {
+  const common = {
+    contractor: "〇〇建設 株式会社", contractAmount: "50000000",
+    contractDate: addDays(today, -23), periodFrom: addDays(today, -21), periodTo: addDays(today, 114),
+    interimAmount: "", guaranteeRatio: "",
+  };
+  return [
+    {
+      ...common, reference: "R8-土木-001", projectName: "むつ市道大畑線道路改良工事", advanceAmount: "20000000", guaranteeRatio: "1/10",
+      guaranteeNumbers: `${DEMO_CONTRACT_NUMBERS[0]}、${DEMO_CONTRACT_NUMBERS[1]}`,
+    },
+    {
+      ...common, reference: "R8-建築-002", projectName: "むつ市立〇〇小学校屋内運動場改修工事", contractor: "△△・□□特定建設工事共同企業体",
+      contractAmount: "33000000", periodTo: addDays(today, 144), advanceAmount: "14000000", guaranteeNumbers: DEMO_CONTRACT_NUMBERS[2],
+    },
+    {
+      ...common, reference: "R8-土木-003", projectName: "むつ市道川内線舗装補修工事", contractAmount: "18000000", advanceAmount: "7200000",
+      guaranteeNumbers: "02208-000099",
+    },
+  ];
+}
+
 /** The 変更-1 of the third sample: the contract grew and the works were extended by a month. */
 function demoAmendment(today: string) {
   return { contractAmount: 33_000_000, guaranteeAmount: 13_200_000, periodTo: addDays(today, 144), guaranteeExpiry: addDays(today, 174) };
@@ -107,7 +135,7 @@ export function demoRefusal(services: Services, nodeEnv: string): string | undef
 export async function seedDemo(services: Services, clock: Clock, options: { actor?: string } = {}): Promise<DemoResult> {
   const actor = options.actor ?? "demo";
   const today = tokyoDate(clock.now());
-  const created: DemoResult["created"] = { issuer: false, orderer: false, officer: false, guarantees: [] };
+  const created: DemoResult["created"] = { issuer: false, orderer: false, officer: false, guarantees: [], contracts: [] };
 
   if (!services.issuers.findByCode(DEMO_ISSUER.code)) {
     unwrap("add the demo issuer", services.issuers.add({ ...DEMO_ISSUER }, actor));
@@ -157,6 +185,22 @@ export async function seedDemo(services: Services, clock: Clock, options: { acto
       contractNumber, product: guarantee.product, projectName: current.content.projectName,
       label: versionLabel(current), authKey, status: guarantee.status,
     });
+  }
+
+  // The demo officer verifies each valid sample with its fresh key, as on the web, so that
+  // むつ市 holds them and the contracts' links count.
+  for (const g of guarantees) {
+    if (g.authKey === null) continue;
+    const verified = await services.verification.verify({ officer, contractNumber: g.contractNumber, authKey: g.authKey, clientAddress: "demo" });
+    if (!verified.ok) throw new Error(`demo: cannot verify ${g.contractNumber}: ${verified.reason}`);
+  }
+  const actorForContracts = {
+    kind: "admin" as const, login: actor, officerId: null, ordererId: officer.ordererId, ordererCode: officer.ordererCode, clientAddress: null,
+  };
+  for (const contract of demoContracts(today)) {
+    if (services.contracts.find(officer.ordererId, contract.reference!)) continue;
+    unwrap(`register the demo contract ${contract.reference}`, services.contracts.save(actorForContracts, contract, null));
+    created.contracts.push(contract.reference!);
   }
 
   return {

@@ -38,6 +38,19 @@ export type VerifiedListView = {
   truncatedText?: string;
 };
 
+/** A contract of the orderer that relies on a guarantee, with that guarantee's 照合 (built by the
+ * contract register, which depends on holdings, and handed to the summary page). */
+export type RelyingContractView = {
+  reference: string;
+  href: string;
+  projectName: string;
+  /** data-state: ok, attention, missing, cancelled, expired or changed. */
+  state: string;
+  stateLabel: string;
+  /** The rules this guarantee fails or warns about, or one line saying all pass. */
+  findings: string[];
+};
+
 /** 更新あり: changedSinceOpened. 期限間近: still valid and the 保証期限 is at most 30 days away. */
 export function marksOf(held: HeldGuarantee, status: StatusView, today: string): Mark[] {
   const marks: Mark[] = [];

@@ -3,7 +3,7 @@ import type { Clock } from "../clock.js";
 import { clientAddress } from "../http/client-address.js";
 import { toCertificateView } from "../guarantees/certificate.presenter.js";
 import { toDiffView, toHistoryView, toSummaryView } from "../guarantees/guarantee.presenter.js";
-import { STATUS_FILTERS, toVerifiedListView, type StatusFilter } from "./holding.presenter.js";
+import { STATUS_FILTERS, toVerifiedListView, type RelyingContractView, type StatusFilter } from "./holding.presenter.js";
 import { HOLDINGS_LIST_LIMIT, type HeldGuaranteeWithVersion, type HoldingService } from "./holding.service.js";
 
 const SEQUENCE = /^[1-9][0-9]{0,8}$/;
@@ -20,7 +20,12 @@ function queryText(req: Request, name: string): string {
  * does not exist here: unknown numbers, other orderers' guarantees and unverified ones all fall
  * through to the app's one 404 page, so that nothing can be learnt by probing URLs.
  */
-export function createHoldingHandlers(deps: { holdings: HoldingService; clock: Clock }) {
+export function createHoldingHandlers(deps: {
+  holdings: HoldingService;
+  clock: Clock;
+  /** The orderer's contracts that rely on a guarantee, with their 照合 (from the contract register). */
+  relyingContracts: (ordererId: number, contractNumber: string) => RelyingContractView[];
+}) {
   const { holdings, clock } = deps;
 
   /** The version named by :sequence, if that is a positive integer and the version exists. */
@@ -38,6 +43,7 @@ export function createHoldingHandlers(deps: { holdings: HoldingService; clock: C
     res.render("guarantees/summary", {
       ...toSummaryView(held.guarantee, held.current, { now: clock.now() }),
       history: toHistoryView(held.guarantee, holdings.listVersions(held), { showAll, current: held.current }),
+      contracts: deps.relyingContracts(req.user!.ordererId, held.guarantee.contractNumber),
     });
   };
 

@@ -21,7 +21,29 @@ const FIELD_NAME = /^(?:_csrf|[A-Za-z][A-Za-z0-9_]{0,31})$/;
  * text instead of refusing them, turns a repeated field into an array, silently drops `__proto__`,
  * and skips (rather than refuses) a POST of another media type.
  */
-export function acceptFormBodies(limits: { maxBytes: number; maxFields: number }): RequestHandler[] {
+export function acceptFormBodies(
+  limits: FormLimits,
+  options: { uploadPaths?: readonly string[]; larger?: { paths: RegExp; limits: FormLimits } } = {},
+): RequestHandler[] {
+  // The few paths that take a file read their own multipart body (http/multipart-body.ts), each
+  // mounted on its route; the officers' longer forms (the contract form) get limits of their own.
+  const uploadPaths = new Set(options.uploadPaths ?? []);
+  const standard = formBodyHandlers(limits);
+  const larger = options.larger && { paths: options.larger.paths, handlers: formBodyHandlers(options.larger.limits) };
+  const handlersFor = (req: Request) => {
+    if (req.method !== "POST" || uploadPaths.has(req.path)) return undefined;
+    return larger && larger.paths.test(req.path) ? larger.handlers : standard;
+  };
+  return [0, 1, 2].map((step) => (req: Request, res: Response, next: NextFunction) => {
+    const handlers = handlersFor(req);
+    return handlers ? handlers[step]!(req, res, next) : next();
+  });
+}
+
+export type FormLimits = { maxBytes: number; maxFields: number };
+
+/** The three steps for a POST under one set of limits. */
+function formBodyHandlers(limits: FormLimits): RequestHandler[] {
   const parse = express.urlencoded({
     extended: false,
     limit: limits.maxBytes,
@@ -33,7 +55,6 @@ export function acceptFormBodies(limits: { maxBytes: number; maxFields: number }
   });
 
   const checkHeaders = (req: Request, _res: Response, next: NextFunction) => {
-    if (req.method !== "POST") return next();
     const declared = req.headers["content-length"];
     if (declared !== undefined && Number(declared) > limits.maxBytes) return next(badBody(413, "entity-too-large"));
     if (!hasBody(req)) return next();
@@ -44,20 +65,15 @@ export function acceptFormBodies(limits: { maxBytes: number; maxFields: number }
     next();
   };
 
-  const parseForPost = (req: Request, res: Response, next: NextFunction) => {
-    if (req.method !== "POST") return next();
-    parse(req, res, next);
-  };
-
   const checkParsed = (req: Request, _res: Response, next: NextFunction) => {
-    if (req.method !== "POST" || req.body === undefined) return next();
+    if (req.body === undefined) return next();
     const body = req.body as Record<string, unknown>;
     // Defence in depth: checkFormBytes has refused what would not come out as plain strings.
     if (Object.values(body).some((value) => typeof value !== "string")) return next(badBody(400, "field-not-text"));
     next();
   };
 
-  return [checkHeaders, parseForPost, checkParsed];
+  return [checkHeaders, parse, checkParsed];
 }
 
 function hasBody(req: Request): boolean {

@@ -79,7 +79,19 @@ describe("admin CLI: demo, audit verify, migrations and usage", () => {
       expect(demo.guarantees.map((x) => x.label)).to.deep.equal(["新規", "新規", "変更-1"]);
       expect(demo.created).to.deep.include({ issuer: true, orderer: true, officer: true });
       const again = await seedDemo(world.services, world.clock);
-      expect(again.created).to.deep.equal({ issuer: false, orderer: false, officer: false, guarantees: [] });
+      expect(again.created).to.deep.equal({ issuer: false, orderer: false, officer: false, guarantees: [], contracts: [] });
+    });
+
+    it("when the demo is seeded, then むつ市 holds the samples and its register shows one contract 適合, one 要確認 and one 未提出", async () => {
+      const demo = await seedDemo(world.services, world.clock);
+      const officer = world.services.officers.findByLogin(demo.officer.login)!;
+      const register = world.services.contracts.list(officer.ordererId);
+      expect(register.entries.map((e) => [e.contract.reference, e.evaluation.state])).to.deep.equal([
+        ["R8-土木-001", "ok"], ["R8-土木-003", "missing"], ["R8-建築-002", "attention"],
+      ]);
+      const again = await seedDemo(world.services, world.clock);
+      expect(world.services.contracts.list(officer.ordererId).entries.map((e) => e.evaluation.state)).to.deep.equal(["ok", "missing", "attention"]);
+      expect(again.created.contracts).to.deep.equal([]);
     });
   });
 

@@ -161,7 +161,7 @@ describe("contract ledger import", () => {
 
     it("when exported as UTF-8, then it has a BOM, CRLF, the import's columns and 状態, and imports again unchanged", () => {
       world.contracts.importLedger(world.actor, utf8(ledger));
-      const exported = world.contracts.exportLedger(world.officer.ordererId, "utf-8");
+      const exported = world.contracts.exportLedger(world.actor, "utf-8");
       if (!exported.ok) throw new Error(JSON.stringify(exported.problems));
       const bytes = Buffer.from(exported.value);
       expect([...bytes.subarray(0, 3)]).to.deep.equal([0xef, 0xbb, 0xbf]);
@@ -176,7 +176,7 @@ describe("contract ledger import", () => {
 
     it("when exported as Shift_JIS, then Excel's CP932 is written, 〜 as CP932's ～ (so that row comes back as a change)", () => {
       world.contracts.importLedger(world.actor, utf8(ledger));
-      const exported = world.contracts.exportLedger(world.officer.ordererId, "shift_jis");
+      const exported = world.contracts.exportLedger(world.actor, "shift_jis");
       if (!exported.ok) throw new Error(JSON.stringify(exported.problems));
       const text = iconv.decode(Buffer.from(exported.value), "cp932");
       expect(text).to.contain("波ダッシュ～の工事");
@@ -186,10 +186,10 @@ describe("contract ledger import", () => {
 
     it("when a name holds a character Shift_JIS lacks, then the Shift_JIS export is refused naming the cell, and UTF-8 still works", () => {
       world.contracts.importLedger(world.actor, utf8([HEADER, "R8-001,𠮷野家前道路工事,受注者,1000000,2026-04-01,2026-04-02,2026-09-30,,,,"]));
-      expect(messages(world.contracts.exportLedger(world.officer.ordererId, "shift_jis"))).to.deep.equal([
+      expect(messages(world.contracts.exportLedger(world.actor, "shift_jis"))).to.deep.equal([
         "2行目 工事名: 「𠮷」は Shift_JIS で書けません。UTF-8 で書き出してください",
       ]);
-      expect(world.contracts.exportLedger(world.officer.ordererId, "utf-8").ok).to.equal(true);
+      expect(world.contracts.exportLedger(world.actor, "utf-8").ok).to.equal(true);
     });
   });
 });

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { createContractService } from "../../src/contracts/contract.service.js";
 import { createTransactions } from "../../src/db/transactions.js";
-import { givenGuarantees, givenOfficer, givenOrderer, sampleCertificate } from "../support/given.js";
+import { givenGuarantees, givenOfficer, sampleCertificate } from "../support/given.js";
 import { contractForm } from "./fixtures.js";
 import { actorOf, buildContractWorld, givenHeld, verifyAs, type ContractWorld } from "./support.js";
 
@@ -193,7 +193,7 @@ describe("contract register (service)", () => {
       expect(references(world.contracts.list(other.officer.ordererId))).to.deep.equal(["R8-001"]);
       expect(world.contracts.find(other.officer.ordererId, "R8-002")).to.equal(undefined);
       expect(world.contracts.find(world.officer.ordererId, "R8-001")!.contract.projectName).to.equal("道路改良工事001");
-      const exported = world.contracts.exportLedger(givenOrderer(world, "022012").id, "utf-8");
+      const exported = world.contracts.exportLedger(actorOf(other.officer), "utf-8");
       expect(exported.ok && Buffer.from(exported.value).toString("utf8").split("\r\n").filter(Boolean)).to.have.length(2);
     });
   });
