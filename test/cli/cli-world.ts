@@ -27,7 +27,8 @@ export async function buildCliWorld(): Promise<CliWorld> {
         stdin: options.stdin ?? "",
         clock: world.clock,
         hasher: world.hasher,
-        env: options.env ?? {},
+        // The signing key and checkpoint log in the world's folder, never the project's data/.
+        env: { AUDIT_SIGNING_KEY_FILE: path.join(world.dir, "audit-signing-key.pem"), ...options.env },
         actor: "test-admin",
       });
       return { status, stdout, stderr };
