@@ -66,16 +66,19 @@ async function main(logger: Logger): Promise<void> {
     if (error instanceof ConfigError) throw new StartupError(error.message);
     throw error;
   }
-  // Before the database: a key an admin could read would let forged checkpoints pass, so start no further.
+  const db = openServiceDatabase(config);
+  // A key an admin could read would let forged checkpoints pass: start no further.
   let key: ReturnType<typeof loadOrCreateSigningKey>;
   try {
     key = loadOrCreateSigningKey(config.auditSigningKeyFile);
   } catch (error) {
-    throw new StartupError(`cannot create the audit signing key ${config.auditSigningKeyFile}: ${describeOpenError(error)}`);
+    key = { ok: false, problem: `cannot create the audit signing key ${config.auditSigningKeyFile}: ${describeOpenError(error)}` };
   }
-  if (!key.ok) throw new StartupError(key.problem);
+  if (!key.ok) {
+    db.close();
+    throw new StartupError(key.problem);
+  }
   if (key.created) logger.warn({ keyFile: config.auditSigningKeyFile }, "created the audit signing key: keep its public key (npm run admin -- audit public-key) off this host");
-  const db = openServiceDatabase(config);
   const hasher = await createHasher(config.argon2);
   const services = createServices({ db, clock: systemClock, hasher, limits: config.limits });
   const checkpoints = services.audit.scheduleCheckpoints(

@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from "node:crypto";
-import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from "node:fs";
+import path from "node:path";
 
 /** The service's checkpoint key: signs with the private half; the public half is for anyone. */
 export type CheckpointSigner = { sign(payload: Buffer): string; publicKey: KeyObject };
@@ -60,6 +61,8 @@ export function loadSigningKey(keyFile: string): KeyLoad {
 export function loadOrCreateSigningKey(keyFile: string): KeyLoad {
   let created = false;
   if (!existsSync(keyFile)) {
+    // A folder of its own (docs/operations.md) is created for the service's user alone.
+    mkdirSync(path.dirname(keyFile), { recursive: true, mode: 0o700 });
     const { privateKey } = generateKeyPairSync("ed25519");
     const fd = openSync(keyFile, "wx", 0o600);
     try {
