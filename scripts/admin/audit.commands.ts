@@ -43,7 +43,7 @@ async function writeLines(out: Output, lines: Iterable<string>): Promise<void> {
  * The public key checkpoints are checked with: --public-key (a PEM file, or base64 SPKI), else the
  * .pub file the service wrote beside its key, else the key itself when this user can read it.
  */
-export function resolvePublicKey(ctx: CliContext, option: string | undefined): { ok: true; key: KeyObject | undefined } | { ok: false } {
+export function resolvePublicKey(ctx: CliContext, command: Command, option: string | undefined): { ok: true; key: KeyObject | undefined } | { ok: false } {
   if (option !== undefined) {
     const text = existsSync(option) ? readFileSync(option, "utf8") : option;
     const parsed = parsePublicKey(text);
@@ -53,7 +53,7 @@ export function resolvePublicKey(ctx: CliContext, option: string | undefined): {
     }
     return { ok: true, key: parsed.key };
   }
-  const keyFile = ctx.config().auditSigningKeyFile;
+  const { keyFile } = ctx.auditFiles(command);
   const pubFile = publicKeyFileOf(keyFile);
   if (existsSync(pubFile)) {
     const parsed = parsePublicKey(readFileSync(pubFile, "utf8"));
@@ -68,10 +68,10 @@ export function resolvePublicKey(ctx: CliContext, option: string | undefined): {
 }
 
 /** The public key and the checkpoint log, as this user can read them; undefined after a message. */
-export function resolveTrust(ctx: CliContext, publicKeyOption: string | undefined): Omit<TrailTrust, "expectedTriggers"> | undefined {
-  const key = resolvePublicKey(ctx, publicKeyOption);
+export function resolveTrust(ctx: CliContext, command: Command, publicKeyOption: string | undefined): Omit<TrailTrust, "expectedTriggers"> | undefined {
+  const key = resolvePublicKey(ctx, command, publicKeyOption);
   if (!key.ok) return undefined;
-  const logFile = ctx.config().auditCheckpointLog;
+  const { logFile } = ctx.auditFiles(command);
   const log = readCheckpointLog(logFile);
   if (!log.ok && !log.unreadable) {
     ctx.err(`error: ${log.problem}`);
@@ -91,7 +91,7 @@ export function addAuditCommands(program: Command, ctx: CliContext, run: Run): v
     .description("check the audit trail: every row against its hash chain, the signed checkpoints, the checkpoint log and the append-only triggers")
     .addOption(publicKeyOption())
     .action(run(async (opts: { publicKey?: string }, cmd: Command) => {
-      const trust = resolveTrust(ctx, opts.publicKey);
+      const trust = resolveTrust(ctx, cmd, opts.publicKey);
       if (!trust) return 1;
       return ctx.withServices(cmd, (s) => {
         const check = s.audit.verifyTrail({ ...trust, expectedTriggers: expectedAuditTriggers() });
@@ -109,15 +109,15 @@ export function addAuditCommands(program: Command, ctx: CliContext, run: Run): v
     .command("checkpoint")
     .description("sign the audit trail's head now with the service's key (run it as the service's user)")
     .action(run(async (_opts: unknown, cmd: Command) => {
-      const config = ctx.config();
-      const key = loadSigningKey(config.auditSigningKeyFile);
+      const { keyFile, logFile } = ctx.auditFiles(cmd);
+      const key = loadSigningKey(keyFile);
       if (!key.ok) {
         ctx.err(`error: ${key.problem}`);
         if (key.unreadable) ctx.err(`only the service's user can sign: run it as that user, e.g. "sudo -u kakunin npm run admin -- audit checkpoint" (the service also signs every 5 minutes while rows arrive, and when it stops)`);
         return 1;
       }
       return ctx.withServices(cmd, (s) => {
-        const written = s.audit.checkpoint({ signer: key.signer, logFile: config.auditCheckpointLog });
+        const written = s.audit.checkpoint({ signer: key.signer, logFile });
         if (!written) {
           ctx.out("nothing to sign: the trail is empty or its last row is signed already");
           return 0;
@@ -131,11 +131,11 @@ export function addAuditCommands(program: Command, ctx: CliContext, run: Run): v
     .command("public-key")
     .description("print the service's public key, for auditors and for keeping off the host")
     .addOption(new Option("--format <format>", "pem or base64 (SPKI, DER)").choices(["pem", "base64"]).default("pem"))
-    .action(run(async (opts: { format: "pem" | "base64" }) => {
-      const key = resolvePublicKey(ctx, undefined);
+    .action(run(async (opts: { format: "pem" | "base64" }, cmd: Command) => {
+      const key = resolvePublicKey(ctx, cmd, undefined);
       if (!key.ok) return 1;
       if (!key.key) {
-        ctx.err(`error: there is no audit signing key at ${ctx.config().auditSigningKeyFile} (nor its .pub file): the service creates it at its first start`);
+        ctx.err(`error: there is no audit signing key at ${ctx.auditFiles(cmd).keyFile} (nor its .pub file): the service creates it at its first start`);
         return 1;
       }
       ctx.out(opts.format === "pem" ? publicKeyPem(key.key).trimEnd() : key.key.export({ type: "spki", format: "der" }).toString("base64"));
@@ -151,8 +151,8 @@ export function addAuditCommands(program: Command, ctx: CliContext, run: Run): v
 Rows are recomputed to their own hashes, consecutive rows must link, and every checkpoint must
 carry the service's signature. A whole-trail export is recomputed from row 1. docs/SECURITY.md
 says what this proves for one orderer's export, and what it cannot.`)
-    .action(run(async (file: string, opts: { publicKey: string }) => {
-      const key = resolvePublicKey(ctx, opts.publicKey);
+    .action(run(async (file: string, opts: { publicKey: string }, cmd: Command) => {
+      const key = resolvePublicKey(ctx, cmd, opts.publicKey);
       if (!key.ok) return 1;
       const read = ctx.readFile(file);
       if (!read.ok) return read.status;

@@ -51,7 +51,7 @@ export function addDatabaseCommands(program: Command, ctx: CliContext, run: Run)
     .option("--force", "replace FILE if it exists")
     .action(run(async (file: string, opts: { force?: boolean }, cmd: Command) =>
       withExistingDatabase(ctx, cmd, async (db) => {
-        const key = resolvePublicKey(ctx, undefined);
+        const key = resolvePublicKey(ctx, cmd, undefined);
         if (!key.ok) return 1;
         let result;
         try {
@@ -79,10 +79,10 @@ disabled) is not in it: see docs/operations.md, "Restore drill".`)
     .action(run(async (file: string, _opts: unknown, cmd: Command) => {
       const target = databaseFile(ctx, cmd);
       ctx.err("restore: the server must be stopped; this refuses to run while any process has the database open");
-      const key = resolvePublicKey(ctx, undefined);
+      const key = resolvePublicKey(ctx, cmd, undefined);
       if (!key.ok) return 1;
       const result = await restoreDatabase(file, target, {
-        actor: ctx.deps.actor, clock: ctx.deps.clock, trust: { publicKey: key.key }, checkpointLog: ctx.config().auditCheckpointLog,
+        actor: ctx.deps.actor, clock: ctx.deps.clock, trust: { publicKey: key.key }, checkpointLog: ctx.auditFiles(cmd).logFile,
       });
       if (!result.ok) {
         ctx.err(`error: ${result.problem}`);
@@ -101,7 +101,7 @@ disabled) is not in it: see docs/operations.md, "Restore drill".`)
     .description("check the live database: integrity_check, foreign_key_check, the schema against the migrations' and the signed audit trail (exit 1 naming the problem)")
     .action(run(async (_opts: unknown, cmd: Command) =>
       withExistingDatabase(ctx, cmd, (db, file) => {
-        const trust = resolveTrust(ctx, undefined);
+        const trust = resolveTrust(ctx, cmd, undefined);
         if (!trust) return 1;
         let check: DatabaseCheck;
         try {

@@ -27,8 +27,7 @@ export async function buildCliWorld(options: Parameters<typeof buildWorld>[0] = 
         stdin: options.stdin ?? "",
         clock: world.clock,
         hasher: world.hasher,
-        // The signing key and checkpoint log in the world's folder, never the project's data/.
-        env: { AUDIT_SIGNING_KEY_FILE: path.join(world.dir, "audit-signing-key.pem"), ...options.env },
+        env: options.env ?? {},
         actor: "test-admin",
       });
       return { status, stdout, stderr };
