@@ -195,6 +195,13 @@ describe("audit trail: signed checkpoints", () => {
       expect((await world.run(["audit", "verify-export", file, "--public-key", base64])).status).to.equal(0);
     });
 
+    it("when the export is CSV, then the signed checkpoints follow the rows under their own header", async () => {
+      const result = await world.run(["audit", "export"]);
+      const lines = result.stdout.split("\r\n");
+      expect(lines.slice(-4, -2)).to.deep.equal(["", "checkpoint_id,row_id,row_hash,rows,signed_at,signature"]);
+      expect(lines.at(-2)).to.match(/^1,4,[0-9a-f]{64},4,2026-11-25T01:00:00\.000Z,[A-Za-z0-9+/]+=*$/);
+    });
+
     it("when an export is altered, then verify-export names what is wrong", async () => {
       const file = await exportTo("all.jsonl");
       const original = readFileSync(file, "utf8");
