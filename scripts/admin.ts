@@ -8,6 +8,7 @@ import { userInfo } from "node:os";
 import { fileURLToPath } from "node:url";
 import { systemClock } from "../src/clock.js";
 import { ConfigError } from "../src/config.js";
+import { addAuditCommands } from "./admin/audit.commands.js";
 import { createContext, type CliDeps } from "./admin/context.js";
 import { addDatabaseCommands } from "./admin/database.commands.js";
 import { addGuaranteeCommands } from "./admin/guarantee.commands.js";
@@ -49,6 +50,7 @@ function buildProgram(ctx: ReturnType<typeof createContext>, setStatus: (status:
   addLockoutCommands(program, ctx, run);
   addGuaranteeCommands(program, ctx, run);
   addSystemCommands(program, ctx, run);
+  addAuditCommands(program, ctx, run);
   addDatabaseCommands(program, ctx, run);
   return program;
 }

@@ -1,3 +1,4 @@
+import { createAuditCheckpointRepository } from "./audit/audit-checkpoint.repository.js";
 import { createAuditRepository } from "./audit/audit.repository.js";
 import { createAuditService } from "./audit/audit.service.js";
 import { createLoginService } from "./auth/login.service.js";
@@ -38,6 +39,7 @@ export function createRepositories(db: Db) {
   registerGuaranteeFunctions(db);
   return {
     audit: createAuditRepository(db),
+    auditCheckpoints: createAuditCheckpointRepository(db),
     issuers: createIssuerRepository(db),
     orderers: createOrdererRepository(db),
     officers: createOfficerRepository(db),
@@ -62,9 +64,9 @@ export type ServiceDeps = { db: Db; clock: Clock; hasher: Hasher; limits?: Limit
  */
 export function createServices({ db, clock, hasher, limits = PRODUCTION_LIMITS }: ServiceDeps) {
   const repositories = createRepositories(db);
-  const { audit: auditRows, issuers, orderers, officers, sessions, guarantees, holdings, contracts, throttleCounters } = repositories;
+  const { audit: auditRows, auditCheckpoints, issuers, orderers, officers, sessions, guarantees, holdings, contracts, throttleCounters } = repositories;
   const tx = createTransactions(db);
-  const audit = createAuditService({ audit: auditRows, tx, clock });
+  const audit = createAuditService({ audit: auditRows, checkpoints: auditCheckpoints, tx, clock });
   const attempts = createAttemptThrottle({ counters: throttleCounters, tx, clock });
   const onlineHasher = limitArgon2(hasher, limits.argon2);
   const officerService = createOfficerService({ officers, orderers, sessions, tx, clock, hasher, audit });

@@ -7,6 +7,10 @@ export type Config = Readonly<{
   port: number;
   host: string;
   databasePath: string;
+  /** The service's Ed25519 key for signing audit checkpoints (PKCS#8 PEM, mode 0600). */
+  auditSigningKeyFile: string;
+  /** One JSON line per checkpoint, outside the database (mode 0600). */
+  auditCheckpointLog: string;
   sessionSecret: string;
   trustProxy: string | number | boolean;
   cookieSecure: boolean;
@@ -115,6 +119,18 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: { limits?: LimitOv
   if (host.trim() === "") problems.push("HOST must not be empty");
 
   const databasePath = env.DATABASE_PATH ? path.resolve(projectRoot, env.DATABASE_PATH) : defaultDatabasePath;
+  // Beside the database by default; docs/operations.md says why a folder of their own is better.
+  const fileSetting = (name: string, fallback: string): string => {
+    const raw = env[name];
+    if (raw === undefined) return fallback;
+    if (raw.trim() === "" || raw.endsWith("/")) problems.push(`${name} must be a file path (got "${raw}")`);
+    return path.resolve(projectRoot, raw);
+  };
+  const auditSigningKeyFile = fileSetting("AUDIT_SIGNING_KEY_FILE", path.join(path.dirname(databasePath), "audit-signing-key.pem"));
+  const auditCheckpointLog = fileSetting("AUDIT_CHECKPOINT_LOG", path.join(path.dirname(auditSigningKeyFile), "audit-checkpoints.jsonl"));
+  if (auditCheckpointLog === auditSigningKeyFile || auditCheckpointLog === databasePath || auditSigningKeyFile === databasePath) {
+    problems.push("DATABASE_PATH, AUDIT_SIGNING_KEY_FILE and AUDIT_CHECKPOINT_LOG must be three different files");
+  }
 
   let sessionSecret = env.SESSION_SECRET ?? "";
   if (sessionSecret === "") {
@@ -166,6 +182,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: { limits?: LimitOv
     port: port!,
     host,
     databasePath,
+    auditSigningKeyFile,
+    auditCheckpointLog,
     sessionSecret,
     trustProxy,
     cookieSecure: cookieSecure!,

@@ -1,5 +1,6 @@
 import type { ServerResponse } from "node:http";
 import { createApp } from "./app.js";
+import { loadOrCreateSigningKey } from "./audit/signing-key.js";
 import { systemClock } from "./clock.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { openMigratedDatabase, quickCheckWritable, type Db } from "./db/database.js";
@@ -66,8 +67,24 @@ async function main(logger: Logger): Promise<void> {
     throw error;
   }
   const db = openServiceDatabase(config);
+  // A key an admin could read would let forged checkpoints pass: start no further.
+  let key: ReturnType<typeof loadOrCreateSigningKey>;
+  try {
+    key = loadOrCreateSigningKey(config.auditSigningKeyFile);
+  } catch (error) {
+    key = { ok: false, problem: `cannot create the audit signing key ${config.auditSigningKeyFile}: ${describeOpenError(error)}` };
+  }
+  if (!key.ok) {
+    db.close();
+    throw new StartupError(key.problem);
+  }
+  if (key.created) logger.warn({ keyFile: config.auditSigningKeyFile }, "created the audit signing key: keep its public key (npm run admin -- audit public-key) off this host");
   const hasher = await createHasher(config.argon2);
   const services = createServices({ db, clock: systemClock, hasher, limits: config.limits });
+  const checkpoints = services.audit.scheduleCheckpoints(
+    { signer: key.signer, logFile: config.auditCheckpointLog },
+    { onError: (error) => logger.error({ err: error }, "audit checkpoint failed") },
+  );
   const app = createApp({ config, services, clock: systemClock, logger });
   // Timeouts (headers 20 s, request 30 s), keep-alive and header limits: config.limits.server.
   const server = createHttpServer(app, config.limits.server);
@@ -83,6 +100,7 @@ async function main(logger: Logger): Promise<void> {
   try {
     port = await listen(server, config.port, config.host);
   } catch (error) {
+    checkpoints.stop();
     db.close();
     throw new StartupError(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
   }
@@ -115,6 +133,8 @@ async function main(logger: Logger): Promise<void> {
     server.close(() => {
       clearTimeout(grace);
       app.close();
+      // The last rows (the requests just finished) are signed before the database closes.
+      checkpoints.stop();
       // Closing checkpoints the WAL into the database file and removes the -wal file.
       db.close();
       logger.info({ signal }, "stopped");

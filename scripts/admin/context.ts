@@ -37,6 +37,8 @@ export type CliContext = {
   /** Prints refusals, one per line, and returns exit status 1. */
   refuse(problems: Problem[], heading?: string): 1;
   config(): Config;
+  /** The signing key and checkpoint log of the --db database: beside it unless AUDIT_* say otherwise. */
+  auditFiles(command: Command): { keyFile: string; logFile: string };
   /** Opens (and migrates) the --db database, runs fn over its services and always closes it. */
   withServices<T>(command: Command, fn: (services: Services, db: Db) => Promise<T> | T): Promise<T>;
   readStdinLine(prompt: string): Promise<string | undefined>;
@@ -56,6 +58,12 @@ export function createContext(deps: CliDeps): CliContext {
       return 1;
     },
     config: () => (config ??= loadConfig(deps.env)),
+    auditFiles(command) {
+      const option = command.optsWithGlobals<{ db?: string }>().db;
+      // The same defaults as the service's, from the database this command works on.
+      const of = option ? loadConfig({ ...deps.env, DATABASE_PATH: path.resolve(option) }) : ctx.config();
+      return { keyFile: of.auditSigningKeyFile, logFile: of.auditCheckpointLog };
+    },
     async withServices(command, fn) {
       const config = ctx.config(); // fail fast on a bad environment, even when --db makes it unneeded
       const option = command.optsWithGlobals<{ db?: string }>().db;

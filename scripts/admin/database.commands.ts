@@ -4,6 +4,7 @@ import path from "node:path";
 import { backupDatabase, restoreDatabase } from "../../src/operations/backup.js";
 import { checkDatabase, type DatabaseCheck } from "../../src/operations/check.js";
 import { latestSchemaVersion, openDatabase, type Db } from "../../src/db/database.js";
+import { resolvePublicKey, resolveTrust } from "./audit.commands.js";
 import type { CliContext, Run } from "./context.js";
 
 /** The --db file, or DATABASE_PATH, or the default; the config is read (and checked) either way. */
@@ -38,7 +39,7 @@ async function withExistingDatabase<T>(ctx: CliContext, command: Command, fn: (d
 function describeChain(check: DatabaseCheck): string {
   if (!check.chain.ok) return "audit trail BROKEN";
   if (!check.head) return "audit trail empty";
-  return `audit trail ${check.chain.rows} row(s), chain intact, last row ${check.head.id} sha256 ${check.head.hash}`;
+  return `audit trail ${check.chain.rows} row(s), chain intact, ${check.checkpoints} signed checkpoint(s), last row ${check.head.id} sha256 ${check.head.hash}`;
 }
 
 /** backup, restore, check. */
@@ -50,9 +51,11 @@ export function addDatabaseCommands(program: Command, ctx: CliContext, run: Run)
     .option("--force", "replace FILE if it exists")
     .action(run(async (file: string, opts: { force?: boolean }, cmd: Command) =>
       withExistingDatabase(ctx, cmd, async (db) => {
+        const key = resolvePublicKey(ctx, cmd, undefined);
+        if (!key.ok) return 1;
         let result;
         try {
-          result = await backupDatabase(db, file, { force: opts.force === true, actor: ctx.deps.actor, clock: ctx.deps.clock });
+          result = await backupDatabase(db, file, { force: opts.force === true, actor: ctx.deps.actor, clock: ctx.deps.clock, trust: { publicKey: key.key } });
         } catch (error) {
           ctx.err(`error: the backup failed, nothing was written to ${file}: ${(error as Error).message}`);
           return 1;
@@ -76,7 +79,11 @@ disabled) is not in it: see docs/operations.md, "Restore drill".`)
     .action(run(async (file: string, _opts: unknown, cmd: Command) => {
       const target = databaseFile(ctx, cmd);
       ctx.err("restore: the server must be stopped; this refuses to run while any process has the database open");
-      const result = await restoreDatabase(file, target, { actor: ctx.deps.actor, clock: ctx.deps.clock });
+      const key = resolvePublicKey(ctx, cmd, undefined);
+      if (!key.ok) return 1;
+      const result = await restoreDatabase(file, target, {
+        actor: ctx.deps.actor, clock: ctx.deps.clock, trust: { publicKey: key.key }, checkpointLog: ctx.auditFiles(cmd).logFile,
+      });
       if (!result.ok) {
         ctx.err(`error: ${result.problem}`);
         for (const problem of result.problems ?? []) ctx.err(`  ${problem}`);
@@ -91,12 +98,14 @@ disabled) is not in it: see docs/operations.md, "Restore drill".`)
 
   program
     .command("check")
-    .description("check the live database: integrity_check, foreign_key_check and the audit chain (exit 1 naming the problem)")
+    .description("check the live database: integrity_check, foreign_key_check, the schema against the migrations' and the signed audit trail (exit 1 naming the problem)")
     .action(run(async (_opts: unknown, cmd: Command) =>
       withExistingDatabase(ctx, cmd, (db, file) => {
+        const trust = resolveTrust(ctx, cmd, undefined);
+        if (!trust) return 1;
         let check: DatabaseCheck;
         try {
-          check = checkDatabase(db);
+          check = checkDatabase(db, trust);
         } catch (error) {
           ctx.err(`error: ${file} cannot be checked: ${(error as Error).message}`);
           return 1;

@@ -1,4 +1,5 @@
 import { isRealIsoDate } from "../format/era-date.js";
+import type { Checkpoint } from "./audit-checkpoint.repository.js";
 import type { AuditRow } from "./audit.repository.js";
 
 export type ExportFormat = "csv" | "jsonl";
@@ -9,7 +10,30 @@ export const EXPORT_COLUMNS = [
   "orderer_code", "client_address", "contract_number", "detail", "prev_hash", "hash",
 ] as const;
 
-type ExportRecord = Record<(typeof EXPORT_COLUMNS)[number], string | number | null>;
+export type ExportRecord = Record<(typeof EXPORT_COLUMNS)[number], string | number | null>;
+
+/** The columns of a checkpoint in an export; a JSON line with `checkpoint_id` is a checkpoint. */
+export const CHECKPOINT_COLUMNS = ["checkpoint_id", "row_id", "row_hash", "rows", "signed_at", "signature"] as const;
+
+export type CheckpointRecord = Record<(typeof CHECKPOINT_COLUMNS)[number], string | number>;
+
+/**
+ * Failed verifications, and the throttle's escalations on a contract number (throttling's
+ * ESCALATION_EVENTS.contract): an orderer's own export shows them all as one event with one
+ * outcome, so that it cannot tell an unknown number from a wrong key or another orderer's guarantee.
+ */
+const FAILED_VERIFICATION_EVENTS = new Set(["key_verify_fail", "authz_fail", "key_fail_max", "key_lock"]);
+export const ORDERER_FAILED_EVENT = "key_verify_fail";
+export const ORDERER_FAILED_OUTCOME = "failed";
+
+/** What an export holds, stated in its first JSON line so that `verify-export` knows whether rows
+ * 1..n must all be there (no orderer, no --since) or only a part of them. */
+export type ExportScope = { orderer: string | null; since: string | null; until: string | null };
+
+export type ExportOptions = {
+  scope: ExportScope;
+  checkpoints: Checkpoint[];
+};
 
 const TOKYO_OFFSET_MS = 9 * 60 * 60 * 1000; // Japan has kept UTC+9 without summer time since 1951.
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -34,6 +58,28 @@ export function checkExportDate(raw: string): { ok: true; date: string } | { ok:
   return { ok: true, date };
 }
 
+function toCheckpointRecord(c: Checkpoint): CheckpointRecord {
+  return { checkpoint_id: c.id, row_id: c.rowId, row_hash: c.rowHash, rows: c.rows, signed_at: c.signedAt, signature: c.signature };
+}
+
+/**
+ * The orderer's view of its rows. A made-alike row loses its detail and its hash, and the next row
+ * its prev_hash (the same value): with the rest of the row in hand, the hash of each of the few
+ * possible causes could be tried until one matched. A checkpoint signing such a row is left out
+ * for the same reason.
+ */
+function* ordererView(rows: Iterable<AuditRow>, hiddenHashes: Set<number>): IterableIterator<ExportRecord> {
+  for (const row of rows) {
+    const record = toRecord(row);
+    if (hiddenHashes.has(row.id - 1)) record.prev_hash = null;
+    if (FAILED_VERIFICATION_EVENTS.has(row.event)) {
+      Object.assign(record, { event: ORDERER_FAILED_EVENT, outcome: ORDERER_FAILED_OUTCOME, detail: null, hash: null });
+      hiddenHashes.add(row.id);
+    }
+    yield record;
+  }
+}
+
 function toRecord(row: AuditRow): ExportRecord {
   const tokyo = new Date(Date.parse(row.occurredAt) + TOKYO_OFFSET_MS).toISOString().replace("Z", "+09:00");
   return {
@@ -56,17 +102,25 @@ function csvCell(value: string | number | null): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-/** The export as lines to write, header first for CSV; each line ends with its own newline.
- * CSV is for people (UTF-8 with a BOM so that Excel shows the Japanese, CRLF as RFC 4180 says);
- * JSON lines are for programs. */
-export function* formatExport(rows: Iterable<AuditRow>, format: ExportFormat): IterableIterator<string> {
+/** The export as lines to write, header first for CSV, the signed checkpoints after the rows;
+ * each line ends with its own newline. CSV is for people (UTF-8 with a BOM so that Excel shows the
+ * Japanese, CRLF as RFC 4180 says; the checkpoints after an empty line, under their own header);
+ * JSON lines, the scope first, are for programs and for `audit verify-export`. */
+export function* formatExport(rows: Iterable<AuditRow>, format: ExportFormat, options: ExportOptions): IterableIterator<string> {
+  const hidden = new Set<number>();
+  // An orderer's own export: failed verifications made alike, and the hashes that would tell them apart withheld.
+  const records = options.scope.orderer !== null ? ordererView(rows, hidden) : (function* () { for (const row of rows) yield toRecord(row); })();
+  // Read after the rows: `hidden` is complete only once they are all written.
+  const checkpoints = () => options.checkpoints.filter((c) => !hidden.has(c.rowId)).map(toCheckpointRecord);
   if (format === "csv") {
     yield `\ufeff${EXPORT_COLUMNS.join(",")}\r\n`;
-    for (const row of rows) {
-      const record = toRecord(row);
-      yield `${EXPORT_COLUMNS.map((c) => csvCell(record[c])).join(",")}\r\n`;
-    }
+    for (const record of records) yield `${EXPORT_COLUMNS.map((c) => csvCell(record[c])).join(",")}\r\n`;
+    const signed = checkpoints();
+    if (signed.length > 0) yield `\r\n${CHECKPOINT_COLUMNS.join(",")}\r\n`;
+    for (const c of signed) yield `${CHECKPOINT_COLUMNS.map((k) => csvCell(c[k])).join(",")}\r\n`;
     return;
   }
-  for (const row of rows) yield `${JSON.stringify(toRecord(row))}\n`;
+  yield `${JSON.stringify({ export: options.scope })}\n`;
+  for (const record of records) yield `${JSON.stringify(record)}\n`;
+  for (const c of checkpoints()) yield `${JSON.stringify(c)}\n`;
 }

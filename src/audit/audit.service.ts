@@ -1,6 +1,12 @@
+import type { KeyObject } from "node:crypto";
 import type { Clock } from "../clock.js";
+import type { SchemaObject } from "../db/schema.js";
 import type { Transactions } from "../db/transactions.js";
+import type { AuditCheckpointRepository, Checkpoint } from "./audit-checkpoint.repository.js";
 import { tokyoDateRange } from "./audit-export.js";
+import { checkpointPayload, verifyTrail, type TrailCheck } from "./audit-verify.js";
+import { appendCheckpointLine } from "./checkpoint-log.js";
+import type { CheckpointSigner } from "./signing-key.js";
 import { chainHash, GENESIS_HASH, type AuditEntry, type AuditRepository, type AuditRow } from "./audit.repository.js";
 
 export type ChainCheck = { ok: true; rows: number } | { ok: false; rows: number; firstBrokenId: number; problem: string };
@@ -25,9 +31,34 @@ export function verifyChain(rows: Iterable<AuditRow>): ChainCheck {
   return { ok: true, rows: count };
 }
 
-export function createAuditService(deps: { audit: AuditRepository; tx: Transactions; clock: Clock }) {
-  const { audit: repository, tx: db, clock } = deps;
+/** Where checkpoints go: signed with the service's key, stored, and appended to the log file. */
+export type CheckpointTarget = { signer: CheckpointSigner; logFile: string };
+
+/** What `audit verify` trusts: the public key, the log's entries (undefined when unreadable) and
+ * the triggers the migrations define. */
+export type TrailTrust = { publicKey: KeyObject | undefined; log: Checkpoint[] | undefined; expectedTriggers: SchemaObject[] };
+
+/** A checkpoint at most this often while rows arrive (issue 13: the window a forger can rewrite unseen). */
+export const CHECKPOINT_EVERY_MS = 5 * 60_000;
+
+export function createAuditService(deps: { audit: AuditRepository; checkpoints: AuditCheckpointRepository; tx: Transactions; clock: Clock }) {
+  const { audit: repository, checkpoints, tx: db, clock } = deps;
   const recordNow = db.transaction((entry: AuditEntry) => repository.append(entry, clock.now()));
+  // Reads the head and stores its checkpoint under one write lock, so no row slips in between.
+  const signHead = db.transaction((signer: CheckpointSigner, force: boolean): Checkpoint | undefined => {
+    const head = repository.head();
+    if (!head) return undefined;
+    if (!force && checkpoints.last()?.rowId === head.id) return undefined;
+    const unsigned = { rowId: head.id, rowHash: head.hash, rows: head.rows, signedAt: clock.now().toISOString() };
+    return checkpoints.append({ ...unsigned, signature: signer.sign(checkpointPayload(unsigned)) });
+  });
+  /** Signs the head unless it is already signed; the log line follows the commit (a line without
+   * its row would be a false alarm, a row without its line only a weaker record). */
+  const checkpoint = (target: CheckpointTarget, force = false): Checkpoint | undefined => {
+    const written = signHead.immediate(target.signer, force);
+    if (written) appendCheckpointLine(target.logFile, written);
+    return written;
+  };
   return {
     /** Records inside the caller's open transaction (the event commits with what it describes). */
     appendInTransaction(entry: AuditEntry): void {
@@ -38,6 +69,33 @@ export function createAuditService(deps: { audit: AuditRepository; tx: Transacti
       recordNow.immediate(entry);
     },
     verifyChain: (): ChainCheck => verifyChain(repository.iterate()),
+    /** The chain, the signed checkpoints, the checkpoint log and the append-only triggers. */
+    verifyTrail: (trust: TrailTrust): TrailCheck => verifyTrail({
+      rows: repository.iterate(), checkpoints: checkpoints.all(), triggers: checkpoints.auditTriggers(), ...trust,
+    }),
+    /** Signs the chain's head now, unless the last checkpoint already covers it. */
+    checkpoint,
+    /** The stored checkpoints, oldest first (an export carries them). */
+    checkpoints: (): Checkpoint[] => checkpoints.all(),
+    /** Checks every `everyMs` whether the head moved and signs it if so; the timer never keeps the
+     * process alive. stop() ends it and signs the head one last time (the shutdown checkpoint). */
+    scheduleCheckpoints(target: CheckpointTarget, options: { everyMs?: number; onError: (error: unknown) => void }): { stop(): void } {
+      const tick = () => {
+        try {
+          checkpoint(target);
+        } catch (error) {
+          options.onError(error);
+        }
+      };
+      const timer = setInterval(tick, options.everyMs ?? CHECKPOINT_EVERY_MS);
+      timer.unref();
+      return {
+        stop() {
+          clearInterval(timer);
+          tick();
+        },
+      };
+    },
     /** The last row (id and hash) and the row count; undefined for an empty trail. The chain can
      * show an altered or removed row, never a cut tail: keeping this outside the host does. */
     head(): { id: number; hash: string; rows: number } | undefined {

@@ -57,11 +57,11 @@ function readMigrations(dir: string): Migration[] {
     .map((name) => ({ version: Number(name.slice(0, 3)), name, sql: readFileSync(path.join(dir, name), "utf8") }));
 }
 
-/** Applies the numbered migrations above PRAGMA user_version, each in its own transaction
- * together with its version bump; a re-run finds nothing to do. Returns the names applied. */
-export function migrate(db: Db, dir: string = migrationsDir): string[] {
+/** Applies the numbered migrations above PRAGMA user_version (up to `upTo`, else all), each in its
+ * own transaction together with its version bump; a re-run finds nothing to do. Returns the names applied. */
+export function migrate(db: Db, dir: string = migrationsDir, upTo: number = Infinity): string[] {
   const applied: string[] = [];
-  for (const migration of readMigrations(dir)) {
+  for (const migration of readMigrations(dir).filter((m) => m.version <= upTo)) {
     // Up to date: no write lock at all (a busy writer must not delay every start-up or CLI run).
     if (migration.version <= (db.pragma("user_version", { simple: true }) as number)) continue;
     // Read again under the write lock, so a server and the CLI starting together on a new file

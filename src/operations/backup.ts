@@ -1,12 +1,20 @@
 import Database from "better-sqlite3";
-import { closeSync, existsSync, fsyncSync, linkSync, openSync, renameSync, rmSync, statSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, openSync, renameSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
-import { createAuditService } from "../audit/audit.service.js";
+import { createAuditService, type TrailTrust } from "../audit/audit.service.js";
 import type { Clock } from "../clock.js";
 import { createRepositories } from "../composition.js";
-import { migrate, openDatabase, probeExclusive, type Db } from "../db/database.js";
+import { latestSchemaVersion, migrate, openDatabase, probeExclusive, type Db } from "../db/database.js";
 import { createTransactions } from "../db/transactions.js";
-import { checkDatabase, type DatabaseCheck } from "./check.js";
+import { checkDatabase, schemaDifference, type DatabaseCheck } from "./check.js";
+
+/** The public key a copy's checkpoints are checked with (a copy has no checkpoint log of its own). */
+type CopyTrust = Pick<TrailTrust, "publicKey">;
+
+function auditServiceOf(db: Db, clock: Clock) {
+  const { audit, auditCheckpoints } = createRepositories(db);
+  return createAuditService({ audit, checkpoints: auditCheckpoints, tx: createTransactions(db), clock });
+}
 
 export type BackupResult =
   | { ok: true; file: string; bytes: number; check: DatabaseCheck }
@@ -45,14 +53,18 @@ function removeWithSidecars(file: string): void {
 
 /** Copies `source` (an open connection) into `file`, a new single file in rollback-journal mode,
  * so that it is complete without a -wal beside it. Returns the copy's check. */
-async function copyTo(source: Db, file: string, options: { migrate?: boolean } = {}): Promise<DatabaseCheck> {
+async function copyTo(source: Db, file: string, options: { migrate?: boolean; trust: CopyTrust }): Promise<DatabaseCheck> {
+  // Created 0600 before SQLite writes a page (its journal takes the same mode), whatever the umask:
+  // a backup holds every hash, officer and guarantee.
+  closeSync(openSync(file, "w", 0o600));
+  chmodSync(file, 0o600);
   await source.backup(file, { progress: () => ALL_PAGES });
   const copy = new Database(file, { fileMustExist: true });
   try {
     copy.pragma("journal_mode = DELETE");
     // A backup taken by an older release is brought to this code's schema (in the private copy) before it is checked.
     if (options.migrate) migrate(copy);
-    return checkDatabase(copy);
+    return checkDatabase(copy, { publicKey: options.trust.publicKey, log: undefined });
   } finally {
     copy.close();
   }
@@ -64,7 +76,7 @@ async function copyTo(source: Db, file: string, options: { migrate?: boolean } =
  * to disk, and only then given its name, so that FILE is never a half-written backup. An existing
  * FILE is kept unless `force`.
  */
-export async function backupDatabase(db: Db, file: string, options: { force?: boolean; actor: string; clock: Clock }): Promise<BackupResult> {
+export async function backupDatabase(db: Db, file: string, options: { force?: boolean; actor: string; clock: Clock; trust: CopyTrust }): Promise<BackupResult> {
   const target = path.resolve(file);
   if (target === path.resolve(db.name)) return { ok: false, problem: `${file} is the live database itself` };
   if (existsSync(target) && !options.force) return { ok: false, problem: `${file} exists already (add --force to replace it)` };
@@ -73,7 +85,7 @@ export async function backupDatabase(db: Db, file: string, options: { force?: bo
 
   const partial = `${target}.partial-${process.pid}`;
   try {
-    const check = await copyTo(db, partial);
+    const check = await copyTo(db, partial, { trust: options.trust });
     if (!check.ok) return { ok: false, problem: `the copy failed its check, nothing was written: ${check.problems.join("; ")}` };
     fsyncPath(partial);
     if (options.force) {
@@ -89,7 +101,7 @@ export async function backupDatabase(db: Db, file: string, options: { force?: bo
     }
     fsyncPath(dir);
     const bytes = statSync(target).size;
-    createAuditService({ audit: createRepositories(db).audit, tx: createTransactions(db), clock: options.clock }).record({
+    auditServiceOf(db, options.clock).record({
       event: "db_backup", outcome: "ok", actorKind: "admin", actor: options.actor,
       detail: { file: target, bytes, auditRows: check.chain.rows, lastHash: check.head?.hash ?? null },
     });
@@ -99,19 +111,33 @@ export async function backupDatabase(db: Db, file: string, options: { force?: bo
   }
 }
 
+/** The log names checkpoints of the trail the restore replaced; kept, but no longer compared. */
+function moveCheckpointLogAside(log: string | undefined, clock: Clock): string[] {
+  if (log === undefined || !existsSync(log)) return [];
+  const aside = `${log}.before-restore-${timestamp(clock)}`;
+  try {
+    renameSync(log, aside);
+    return [];
+  } catch (error) {
+    return [`the checkpoint log ${log} could not be moved aside (${(error as Error).message}): as the service's user, rename it to ${aside} before starting the service, or "audit verify" reports its newer checkpoints as missing`];
+  }
+}
+
 function timestamp(clock: Clock): string {
   return clock.now().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
 }
 
 /**
  * `admin restore FILE`: replaces the live database with a backup, after proving the backup sound
- * (integrity_check, foreign_key_check, the audit chain, a schema no newer than this code). The
+ * (integrity_check, foreign_key_check, the audit chain and its checkpoints, a schema no newer than
+ * this code and, before anything is migrated, exactly the migrations' at its version). The
  * backup is copied to a temporary file next to the live one, migrated, its sessions ended (nobody
  * stays logged in across a restore), the restore audited in it, synced to disk, and renamed into
  * place. The replaced database is kept beside it, never deleted. Refused while any process (the
- * server) has the live database open.
+ * server) has the live database open. The checkpoint log, which holds checkpoints the backup
+ * predates, is moved aside beside the database it belongs to.
  */
-export async function restoreDatabase(source: string, target: string, options: { actor: string; clock: Clock }): Promise<RestoreResult> {
+export async function restoreDatabase(source: string, target: string, options: { actor: string; clock: Clock; trust: CopyTrust; checkpointLog?: string }): Promise<RestoreResult> {
   const from = path.resolve(source);
   const to = path.resolve(target);
   if (from === to) return { ok: false, problem: `${source} is the live database itself` };
@@ -129,7 +155,11 @@ export async function restoreDatabase(source: string, target: string, options: {
     try {
       const backup = new Database(from, { readonly: true, fileMustExist: true });
       try {
-        check = await copyTo(backup, restoring, { migrate: true });
+        // Compared before migrating: the migrations' own objects at the backup's version, nothing else.
+        const version = backup.pragma("user_version", { simple: true }) as number;
+        const difference = version <= latestSchemaVersion() ? schemaDifference(backup) : undefined;
+        if (difference) return { ok: false, problem: `${source} was refused, the live database is unchanged:`, problems: [difference] };
+        check = await copyTo(backup, restoring, { migrate: true, trust: options.trust });
       } finally {
         backup.close();
         for (const suffix of strays) {
@@ -153,7 +183,7 @@ export async function restoreDatabase(source: string, target: string, options: {
       db.pragma("journal_mode = DELETE");
       migrate(db);
       const repositories = createRepositories(db);
-      const audit = createAuditService({ audit: repositories.audit, tx: createTransactions(db), clock: options.clock });
+      const audit = auditServiceOf(db, options.clock);
       db.transaction(() => {
         sessionsEnded = repositories.sessions.deleteAll();
         audit.appendInTransaction({
@@ -161,7 +191,7 @@ export async function restoreDatabase(source: string, target: string, options: {
           detail: { from, auditRows: check.chain.rows, sessionsEnded, replaced: keptAs ?? null },
         });
       }).immediate();
-      check = checkDatabase(db);
+      check = checkDatabase(db, { publicKey: options.trust.publicKey, log: undefined });
     } finally {
       db.close();
     }
@@ -172,9 +202,13 @@ export async function restoreDatabase(source: string, target: string, options: {
     }
     renameSync(restoring, to);
     fsyncPath(dir);
+    const warnings = [
+      ...(live.free ? [] : [`the old database could not be opened to check that no process uses it (${live.message}); make sure the server is stopped`]),
+      ...moveCheckpointLogAside(options.checkpointLog, options.clock),
+    ];
     return {
       ok: true, replacedBy: from, keptAs, check, sessionsEnded: sessionsEnded!,
-      ...(live.free ? {} : { warning: `the old database could not be opened to check that no process uses it (${live.message}); make sure the server is stopped` }),
+      ...(warnings.length > 0 ? { warning: warnings.join("; ") } : {}),
     };
   } finally {
     removeWithSidecars(restoring);

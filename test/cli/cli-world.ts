@@ -15,8 +15,8 @@ export type CliWorld = World & {
 };
 
 /** A fresh database (through test/support/world.ts) that the CLI is pointed at with --db. */
-export async function buildCliWorld(): Promise<CliWorld> {
-  const world = await buildWorld();
+export async function buildCliWorld(options: Parameters<typeof buildWorld>[0] = {}): Promise<CliWorld> {
+  const world = await buildWorld(options);
   return Object.assign(world, {
     async run(args: string[], options: { stdin?: string; env?: NodeJS.ProcessEnv; stderrIsTTY?: boolean } = {}): Promise<CliRun> {
       let stdout = "";

@@ -11,6 +11,13 @@ function rawConnection(world: CliWorld): Database.Database {
   return new Database(world.databasePath);
 }
 
+/** Drops a trigger and later puts it back as it was, so that the chain alone must catch the edit. */
+function dropTrigger(raw: Database.Database, name: string): () => void {
+  const sql = raw.prepare("SELECT sql FROM sqlite_master WHERE name = ?").pluck().get(name) as string;
+  raw.exec(`DROP TRIGGER ${name}`);
+  return () => raw.exec(sql);
+}
+
 describe("audit trail: tamper evidence, admin actors and export", () => {
   let world: CliWorld;
   beforeEach(async () => { world = await buildCliWorld(); });
@@ -36,10 +43,11 @@ describe("audit trail: tamper evidence, admin actors and export", () => {
       }
     });
 
-    it("when a row is edited with the triggers dropped, then audit verify names that row and exits 1", async () => {
+    it("when a row is edited with the triggers dropped (and put back), then audit verify names that row and exits 1", async () => {
       const raw = rawConnection(world);
-      raw.exec("DROP TRIGGER audit_events_no_update");
+      const putBack = dropTrigger(raw, "audit_events_no_update");
       raw.prepare("UPDATE audit_events SET actor = 'someone-else' WHERE id = 3").run();
+      putBack();
       raw.close();
       const result = await world.run(["audit", "verify"]);
       expect(result.status).to.equal(1);
@@ -49,13 +57,14 @@ describe("audit trail: tamper evidence, admin actors and export", () => {
     it("when a row is edited and its hash recomputed, then audit verify names the next row, whose link no longer matches", async () => {
       const raw = rawConnection(world);
       try {
-        raw.exec("DROP TRIGGER audit_events_no_update");
+        const putBack = dropTrigger(raw, "audit_events_no_update");
         raw.prepare("UPDATE audit_events SET actor = 'someone-else' WHERE id = 2").run();
         // A forger who knows the scheme: row 2's hash is made right again with the project's own function.
         const edited = [...createAuditRepository(raw).iterate()].find((row) => row.id === 2)!;
         const forged = chainHash(edited.prevHash, edited);
         expect(forged).not.to.equal(edited.hash);
         raw.prepare("UPDATE audit_events SET hash = ? WHERE id = 2").run(forged);
+        putBack();
       } finally {
         raw.close();
       }
@@ -64,10 +73,11 @@ describe("audit trail: tamper evidence, admin actors and export", () => {
       expect(result.stderr).to.equal("error: audit trail BROKEN at row id 3: its link to the previous row is broken (a row was removed or reordered)\n");
     });
 
-    it("when a row is deleted with the triggers dropped, then audit verify names the row after the gap", async () => {
+    it("when a row is deleted with the triggers dropped (and put back), then audit verify names the row after the gap", async () => {
       const raw = rawConnection(world);
-      raw.exec("DROP TRIGGER audit_events_no_delete");
+      const putBack = dropTrigger(raw, "audit_events_no_delete");
       raw.prepare("DELETE FROM audit_events WHERE id = 2").run();
+      putBack();
       raw.close();
       const result = await world.run(["audit", "verify"]);
       expect(result.status).to.equal(1);
@@ -75,19 +85,6 @@ describe("audit trail: tamper evidence, admin actors and export", () => {
       const check = await world.run(["check"]);
       expect(check.status).to.equal(1);
       expect(check.stderr).to.contain("audit trail broken at row id 3");
-    });
-
-    it("when the last rows are cut off, then the chain still verifies but its last row differs from the one a backup or check recorded", async () => {
-      const before = await world.run(["check"]);
-      const raw = rawConnection(world);
-      raw.exec("DROP TRIGGER audit_events_no_delete");
-      raw.prepare("DELETE FROM audit_events WHERE id = (SELECT max(id) FROM audit_events)").run();
-      raw.close();
-      const after = await world.run(["check"]);
-      // The chain cannot see a cut tail: that is why operators keep check's last line off the host.
-      expect(after.status).to.equal(0);
-      const lastRow = (out: string) => /last row (\d+) sha256 ([0-9a-f]{64})/.exec(out)!.slice(1);
-      expect(lastRow(after.stdout)).not.to.deep.equal(lastRow(before.stdout));
     });
   });
 
@@ -142,7 +139,9 @@ describe("audit trail: tamper evidence, admin actors and export", () => {
     const exported = async (...args: string[]) => {
       const result = await world.run(["audit", "export", "--format", "jsonl", ...args]);
       expect(result.status, result.stderr).to.equal(0);
-      return result.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const [scope, ...lines] = result.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(scope).to.have.key("export");
+      return lines;
     };
 
     it("when one orderer's April is asked for, then it gets its own rows of April in Tokyo, both ends inclusive, and nobody else's", async () => {

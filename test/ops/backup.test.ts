@@ -1,6 +1,6 @@
 import Database from "better-sqlite3";
 import { expect } from "chai";
-import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { buildCliWorld, givenIssued, givenRegistry, sampleCertificate, type CliWorld } from "../cli/cli-world.js";
 import { givenOfficer } from "../support/given.js";
@@ -54,12 +54,25 @@ describe("admin backup, restore and check", () => {
     it("when FILE is new, then it is a single, checked, complete copy and the backup is audited", async () => {
       const result = await world.run(["backup", backupFile()]);
       expect(result.status, result.stderr).to.equal(0);
-      expect(result.stdout).to.match(/^backup written to .*backup\.sqlite \(\d+ bytes\): integrity ok, audit trail 3 row\(s\), chain intact, last row 3 sha256 [0-9a-f]{64}\n$/);
+      expect(result.stdout).to.match(/^backup written to .*backup\.sqlite \(\d+ bytes\): integrity ok, audit trail 3 row\(s\), chain intact, 0 signed checkpoint\(s\), last row 3 sha256 [0-9a-f]{64}\n$/);
       expect(readdirSync(world.dir).filter((f) => f.startsWith("backup.sqlite"))).to.deep.equal(["backup.sqlite"]);
       expect(snapshot(backupFile())).to.deep.include({ integrity: "ok", rows: 3, guarantees: 1 });
       const audited = world.db.prepare("SELECT event, detail FROM audit_events ORDER BY id DESC LIMIT 1").get() as { event: string; detail: string };
       expect(audited.event).to.equal("db_backup");
       expect(JSON.parse(audited.detail)).to.include({ file: backupFile(), auditRows: 3 });
+    });
+
+    it("when the umask would let anyone read it, then the backup is still readable by its owner only", async () => {
+      const umask = process.umask(0o000);
+      try {
+        expect((await world.run(["backup", backupFile()])).status).to.equal(0);
+        writeFileSync(path.join(world.dir, "other.sqlite"), "old", { mode: 0o666 });
+        expect((await world.run(["backup", path.join(world.dir, "other.sqlite"), "--force"])).status).to.equal(0);
+      } finally {
+        process.umask(umask);
+      }
+      expect(statSync(backupFile()).mode & 0o777).to.equal(0o600);
+      expect(statSync(path.join(world.dir, "other.sqlite")).mode & 0o777).to.equal(0o600);
     });
 
     it("when FILE exists, then it is kept unless --force", async () => {
@@ -178,8 +191,22 @@ describe("admin backup, restore and check", () => {
     };
 
     it("when the backup's audit chain is broken, then restore refuses it naming the row", async () => {
-      tamper(backupFile(), "DROP TRIGGER audit_events_no_update; UPDATE audit_events SET outcome = 'forged' WHERE id = 2;");
+      // The trigger put back as it was: the schema is the migrations', only the chain can tell.
+      const trigger = "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events\nBEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END";
+      tamper(backupFile(), `DROP TRIGGER audit_events_no_update; UPDATE audit_events SET outcome = 'forged' WHERE id = 2; ${trigger};`);
       await refusedRestore(/was refused, the live database is unchanged:\n {2}audit trail broken at row id 2: its content does not match its hash/);
+    });
+
+    it("when the backup holds a trigger the migrations do not define (one granting an orderer every new certificate), then restore refuses it naming the trigger", async () => {
+      tamper(backupFile(), `CREATE TRIGGER grant_every_certificate AFTER INSERT ON guarantee_versions BEGIN
+        INSERT OR IGNORE INTO orderer_guarantees (orderer_id, guarantee_id, first_verified_at, first_verified_by, last_verified_at, last_opened_at, last_opened_version_id, last_opened_status)
+        VALUES (2, NEW.guarantee_id, NEW.reached_platform_at, 1, NEW.reached_platform_at, NEW.reached_platform_at, NEW.id, 'valid'); END;`);
+      await refusedRestore(/was refused, the live database is unchanged:\n {2}schema differs from what the migrations produce at version \d+: trigger grant_every_certificate \(on guarantee_versions\) is not defined by the migrations: CREATE TRIGGER grant_every_certificate AFTER INSERT ON guarantee_versions BEGIN INSERT OR IGNORE/);
+    });
+
+    it("when a migration's object differs or is missing in the backup, then restore names the first difference", async () => {
+      tamper(backupFile(), "DROP INDEX audit_events_orderer_time");
+      await refusedRestore(/schema differs from what the migrations produce at version \d+: index audit_events_orderer_time is missing/);
     });
 
     it("when the backup fails integrity_check, then restore refuses it", async () => {
@@ -208,7 +235,7 @@ describe("admin backup, restore and check", () => {
     it("when the database is sound, then it says so with the schema and the last audit row", async () => {
       const result = await world.run(["check"]);
       expect(result.status, result.stderr).to.equal(0);
-      expect(result.stdout).to.match(/^database .*kakunin\.sqlite\n {2}schema version \d+ \(this code: \d+\), journal_mode wal\n {2}integrity_check ok, foreign_key_check ok\n {2}audit trail 3 row\(s\), chain intact, last row 3 sha256 [0-9a-f]{64}\ncheck OK\n$/);
+      expect(result.stdout).to.match(/^database .*kakunin\.sqlite\n {2}schema version \d+ \(this code: \d+\), journal_mode wal\n {2}integrity_check ok, foreign_key_check ok\n {2}audit trail 3 row\(s\), chain intact, 0 signed checkpoint\(s\), last row 3 sha256 [0-9a-f]{64}\ncheck OK\n$/);
     });
 
     it("when a row refers to a missing parent, then check names the table and row and exits 1", async () => {

@@ -1,6 +1,7 @@
 import Database from "better-sqlite3";
 import { expect } from "chai";
-import { copyFileSync, existsSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
 import request from "supertest";
 import { createHasher } from "../../src/security/hasher.js";
 import { createServices } from "../../src/composition.js";
@@ -91,6 +92,13 @@ describe("graceful shutdown", function () {
     expect(jsonLines(server).at(-1)).to.include({ msg: "stopped" });
     const wal = `${world.databasePath}-wal`;
     expect(!existsSync(wal) || statSync(wal).size === 0, "the -wal file is gone or empty").to.equal(true);
+    // The shutdown checkpoint signs the last row, the verifications just answered included.
+    const db = new Database(world.databasePath, { readonly: true });
+    const lastRow = db.prepare("SELECT max(id) FROM audit_events").pluck().get();
+    const signed = db.prepare("SELECT row_id FROM audit_checkpoints ORDER BY id DESC LIMIT 1").pluck().get();
+    db.close();
+    expect(signed).to.equal(lastRow);
+    expect(readFileSync(path.join(path.dirname(world.databasePath), "audit-checkpoints.jsonl"), "utf8")).to.contain(`"rowId":${lastRow},`);
   });
 
   it("when a second signal arrives during the shutdown, then the process exits at once", async () => {

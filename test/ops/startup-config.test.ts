@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
@@ -23,6 +23,8 @@ describe("start-up configuration", function () {
     dir = mkdtempSync(path.join(tmpdir(), "kakunin-startup-"));
     writeFileSync(path.join(dir, "a-file"), "not a folder");
     writeFileSync(path.join(dir, "not-a-database.sqlite"), "plain text, long enough to have a header ".repeat(20));
+    writeFileSync(path.join(dir, "loose-key.pem"), "whatever it holds, others may read it", { mode: 0o644 });
+    chmodSync(path.join(dir, "loose-key.pem"), 0o644);
     busy = createServer();
     await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
     busyPort = (busy.address() as { port: number }).port;
@@ -59,6 +61,11 @@ describe("start-up configuration", function () {
         name: "a database path naming a file that is not a database",
         env: { NODE_ENV: "test", PORT: "0", DATABASE_PATH: path.join(dir, "not-a-database.sqlite") },
         line: /^kakunin: cannot use the database at .*not-a-database\.sqlite: the file is not a SQLite database$/,
+      },
+      {
+        name: "an audit signing key that others may read",
+        env: { NODE_ENV: "test", PORT: "0", DATABASE_PATH: path.join(dir, "keyed.sqlite"), AUDIT_SIGNING_KEY_FILE: path.join(dir, "loose-key.pem") },
+        line: /^kakunin: the audit signing key .*loose-key\.pem has mode 0644: it must be readable by the service's user only \(chmod 600\)$/,
       },
       {
         name: "a port already taken",
