@@ -160,7 +160,12 @@ describe("continuity: Litestream replicating the live database", function () {
     expect(numbers).to.include.members(numbersA);
     expect(numbers).to.not.include.members([numbersB[0]!]);
     expect(numbers).to.not.include(numbersB[1]);
-    expect((await admin(["--db", atTime.file, "check"])).status).to.equal(0);
+    // The runbook's next step: the restored file becomes a live database through admin restore.
+    const live = path.join(world.dir, "live-again.sqlite");
+    const restore = await admin(["--db", live, "restore", atTime.file]);
+    expect(restore.status, restore.err).to.equal(0);
+    expect(contractNumbersIn(live)).to.include.members(numbersA).and.not.include(numbersB[0]);
+    expect((await admin(["--db", live, "check"])).status).to.equal(0);
   });
 
   it("when the replica has caught up, then check --against-replica reports it current; when Litestream stops and the service writes on, then it reports the rows behind and exits 1; once Litestream restarts, it is current again", async () => {
@@ -205,6 +210,22 @@ describe("continuity: Litestream replicating the live database", function () {
     const caughtUp = await admin(["--db", world.databasePath, "check", "--against-replica", replicaDir, "--max-lag", "0"]);
     expect(caughtUp.status, caughtUp.err).to.equal(0);
     expect(caughtUp.out).to.contain("holds every audit row of the live database");
+  });
+
+  it("when the replica holds another database's history, then check --against-replica refuses it by its last audit row", async () => {
+    expect((await admin(["--db", world.databasePath, "orderer", "add", "--code", "012033", "--name", "小樽市"])).status).to.equal(0);
+    litestream = await startLitestream(world.databasePath, replicaDir);
+    litestream.kill("SIGTERM");
+    await litestream.exited;
+    const other = await buildWorld();
+    try {
+      expect((await admin(["--db", other.databasePath, "orderer", "add", "--code", "012041", "--name", "旭川市"])).status).to.equal(0);
+      const result = await admin(["--db", other.databasePath, "check", "--against-replica", replicaDir]);
+      expect(result.status).to.equal(1);
+      expect(result.err).to.match(/the replica's last audit row \d+ \(sha256 [0-9a-f]{64}\) is not in the live database/);
+    } finally {
+      other.close();
+    }
   });
 
   it("when the replica is not a replica or the lag is not a number, then check says which and exits 1", async () => {
