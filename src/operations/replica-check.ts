@@ -4,7 +4,7 @@ import path from "node:path";
 import type { Clock } from "../clock.js";
 import { createRepositories } from "../composition.js";
 import { openDatabase, type Db } from "../db/database.js";
-import { checkDatabase } from "./check.js";
+import { checkDatabase, type DatabaseCheck } from "./check.js";
 import { restoreFromReplica } from "./litestream.js";
 
 type Head = { id: number; hash: string } | undefined;
@@ -44,7 +44,7 @@ export async function compareWithReplica(live: Db, replica: string, options: { c
     const restored = await restoreFromReplica(replica, path.join(dir, "replica.sqlite"), { env: options.env });
     if (!restored.ok) return restored;
     const copy = openDatabase(restored.file, { mustExist: true });
-    let check;
+    let check: DatabaseCheck;
     try {
       check = checkDatabase(copy);
     } finally {
