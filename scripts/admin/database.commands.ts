@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { backupDatabase, restoreDatabase } from "../../src/operations/backup.js";
 import { checkDatabase, type DatabaseCheck } from "../../src/operations/check.js";
+import { compareWithReplica } from "../../src/operations/replica-check.js";
 import { latestSchemaVersion, openDatabase, type Db } from "../../src/db/database.js";
 import { resolvePublicKey, resolveTrust } from "./audit.commands.js";
 import type { CliContext, Run } from "./context.js";
@@ -40,6 +41,37 @@ function describeChain(check: DatabaseCheck): string {
   if (!check.chain.ok) return "audit trail BROKEN";
   if (!check.head) return "audit trail empty";
   return `audit trail ${check.chain.rows} row(s), chain intact, ${check.checkpoints} signed checkpoint(s), last row ${check.head.id} sha256 ${check.head.hash}`;
+}
+
+/** Seconds of replication lag `check --against-replica` accepts by default: Litestream ships once
+ * per sync interval (1 s here), plus an upload to object storage. */
+const DEFAULT_MAX_LAG_SECONDS = 10;
+
+function describeHead(head: { id: number; hash: string } | undefined): string {
+  return head ? `last audit row ${head.id} sha256 ${head.hash}` : "no audit rows";
+}
+
+/** The second half of `check --against-replica`: prints the comparison, returns the exit status. */
+async function checkReplica(ctx: CliContext, db: Db, replica: string, maxLagSeconds: number): Promise<0 | 1> {
+  const result = await compareWithReplica(db, replica, { clock: ctx.deps.clock, env: ctx.deps.env, maxLagMs: maxLagSeconds * 1000 });
+  if (!result.ok) {
+    ctx.err(`error: replica check FAILED: ${result.problem}`);
+    for (const problem of result.problems ?? []) ctx.err(`  ${problem}`);
+    return 1;
+  }
+  ctx.out(`replica ${replica}`);
+  ctx.out(`  schema version ${result.replica.userVersion} (live: ${result.live.userVersion}), ${describeHead(result.replica.head)}`);
+  const lag = `${result.behindRows} audit row(s) behind the live database, the oldest committed ${(result.lagMs / 1000).toFixed(1)} s ago`;
+  if (!result.current) {
+    const why = result.replica.userVersion !== result.live.userVersion
+      ? `its schema version differs from the live database's`
+      : `${lag} (allowed: ${maxLagSeconds} s)`;
+    ctx.err(`error: the replica is BEHIND: ${why}; is litestream running? (systemctl status litestream, docs/operations.md)`);
+    return 1;
+  }
+  ctx.out(result.behindRows === 0 ? "  holds every audit row of the live database" : `  ${lag}: in transit (allowed: ${maxLagSeconds} s)`);
+  ctx.out("replica current");
+  return 0;
 }
 
 /** backup, restore, check. */
@@ -99,8 +131,22 @@ disabled) is not in it: see docs/operations.md, "Restore drill".`)
   program
     .command("check")
     .description("check the live database: integrity_check, foreign_key_check, the schema against the migrations' and the signed audit trail (exit 1 naming the problem)")
-    .action(run(async (_opts: unknown, cmd: Command) =>
-      withExistingDatabase(ctx, cmd, (db, file) => {
+    .option("--against-replica <dir-or-url>", "also restore the latest state of this Litestream replica (a folder or a URL such as s3://bucket/path) into a temporary file, check it and compare its audit head with the live database")
+    .option("--max-lag <seconds>", `with --against-replica: how old the oldest unreplicated audit row may be (default ${DEFAULT_MAX_LAG_SECONDS})`)
+    .action(run(async (opts: { againstReplica?: string; maxLag?: string }, cmd: Command) => {
+      let maxLagSeconds = DEFAULT_MAX_LAG_SECONDS;
+      if (opts.maxLag !== undefined) {
+        if (!/^\d+(\.\d+)?$/.test(opts.maxLag)) {
+          ctx.err(`error: --max-lag must be a number of seconds (0 or more), not "${opts.maxLag}"`);
+          return 1;
+        }
+        if (opts.againstReplica === undefined) {
+          ctx.err("error: --max-lag applies only with --against-replica");
+          return 1;
+        }
+        maxLagSeconds = Number(opts.maxLag);
+      }
+      return withExistingDatabase(ctx, cmd, async (db, file) => {
         const trust = resolveTrust(ctx, cmd, undefined);
         if (!trust) return 1;
         let check: DatabaseCheck;
@@ -120,6 +166,7 @@ disabled) is not in it: see docs/operations.md, "Restore drill".`)
         ctx.out("  integrity_check ok, foreign_key_check ok");
         ctx.out(`  ${describeChain(check)}`);
         ctx.out("check OK");
-        return 0;
-      })));
+        return opts.againstReplica === undefined ? 0 : checkReplica(ctx, db, opts.againstReplica, maxLagSeconds);
+      });
+    }));
 }

@@ -67,6 +67,9 @@ export function createAuditRepository(db: Db) {
   const all = db.prepare<[], RawRow>("SELECT * FROM audit_events ORDER BY id");
   const head = db.prepare<[], { id: number; hash: string; rows: number }>(
     "SELECT id, hash, (SELECT count(*) FROM audit_events) AS rows FROM audit_events ORDER BY id DESC LIMIT 1");
+  const byId = db.prepare<{ id: number }, RawRow>("SELECT * FROM audit_events WHERE id = @id");
+  const last = db.prepare<[], RawRow>("SELECT * FROM audit_events ORDER BY id DESC LIMIT 1");
+  const firstAfter = db.prepare<{ id: number }, RawRow>("SELECT * FROM audit_events WHERE id > @id ORDER BY id LIMIT 1");
   // Two statements rather than "@ordererCode IS NULL OR …", which would keep SQLite from using the
   // (orderer_code, occurred_at) index. Bounds are UTC instants: from inclusive, until exclusive.
   const inRange = db.prepare<{ from: string; until: string }, RawRow>(`
@@ -100,6 +103,20 @@ export function createAuditRepository(db: Db) {
     /** The last row's id and hash, and the row count: what an operator notes down to anchor the chain. */
     head(): { id: number; hash: string; rows: number } | undefined {
       return head.get();
+    },
+    /** The newest row, without head()'s count. */
+    findLast(): AuditRow | undefined {
+      const raw = last.get();
+      return raw && toAuditRow(raw);
+    },
+    findById(id: number): AuditRow | undefined {
+      const raw = byId.get({ id });
+      return raw && toAuditRow(raw);
+    },
+    /** The first row after `id` (the oldest row a replica holding rows up to `id` lacks). */
+    findFirstAfter(id: number): AuditRow | undefined {
+      const raw = firstAfter.get({ id });
+      return raw && toAuditRow(raw);
     },
     /** Rows in [from, until) (UTC ISO instants), of one orderer if given, in chain order. */
     *iterateRange(range: { ordererCode?: string; from: string; until: string }): IterableIterator<AuditRow> {

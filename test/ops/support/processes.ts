@@ -16,7 +16,12 @@ export type Child = {
 
 /** `node --import tsx <script> ...args` from the project root, with exactly `env` (plus PATH). */
 export function spawnTs(script: string, args: string[], env: NodeJS.ProcessEnv): Child {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(projectRoot, script), ...args], {
+  return spawnChild(process.execPath, ["--import", "tsx", path.join(projectRoot, script), ...args], env, script);
+}
+
+/** Any program from the project root, with exactly `env` (plus PATH); `script` names it in errors. */
+export function spawnChild(command: string, args: string[], env: NodeJS.ProcessEnv, script: string): Child {
+  const child = spawn(command, args, {
     cwd: projectRoot,
     env: { PATH: process.env.PATH, ...env },
     stdio: ["ignore", "pipe", "pipe"],
