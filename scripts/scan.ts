@@ -28,6 +28,7 @@ import { seedDemo } from "../src/demo/demo.js";
 import { createHttpServer, listen } from "../src/http/listen.js";
 import { createLogger } from "../src/logger.js";
 import { createHasher } from "../src/security/hasher.js";
+import { createLoginNameHash } from "../src/security/keyed-hash.js";
 import { createServices } from "../src/composition.js";
 
 /** The scan's only departure from production: attempts are not throttled, sessions do not idle out. */
@@ -166,7 +167,7 @@ async function startTarget(work: string) {
   );
   const db = openMigratedDatabase(config.databasePath);
   const hasher = await createHasher(config.argon2);
-  const services = createServices({ db, clock: systemClock, hasher, limits: config.limits });
+  const services = createServices({ db, clock: systemClock, hasher, limits: config.limits, loginNames: createLoginNameHash(config.sessionSecrets[0]!) });
   const demo = await seedDemo(services, systemClock, { actor: "scan" });
   const logFile = path.join(work, "server.log");
   const logger = createLogger({ level: "warn", destination: { write: (line: string) => void writeFileSync(logFile, line, { flag: "a" }) } });

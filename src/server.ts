@@ -6,6 +6,7 @@ import { openMigratedDatabase, quickCheckWritable, type Db } from "./db/database
 import { createHttpServer, listen } from "./http/listen.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createHasher } from "./security/hasher.js";
+import { createLoginNameHash } from "./security/keyed-hash.js";
 import { createServices } from "./composition.js";
 
 /** How long a shutdown waits for requests in flight before it closes their connections. */
@@ -67,7 +68,7 @@ async function main(logger: Logger): Promise<void> {
   }
   const db = openServiceDatabase(config);
   const hasher = await createHasher(config.argon2);
-  const services = createServices({ db, clock: systemClock, hasher, limits: config.limits });
+  const services = createServices({ db, clock: systemClock, hasher, limits: config.limits, loginNames: createLoginNameHash(config.sessionSecrets[0]!) });
   const app = createApp({ config, services, clock: systemClock, logger });
   // Timeouts (headers 20 s, request 30 s), keep-alive and header limits: config.limits.server.
   const server = createHttpServer(app, config.limits.server);

@@ -29,6 +29,7 @@ export function createSessionRepository(db: Db) {
   const purge = db.prepare("DELETE FROM sessions WHERE expires_at <= ?");
   const deleteAll = db.prepare("DELETE FROM sessions");
   const endByOfficer = db.prepare(`${END} AND officer_id = ?`);
+  const endAllOfficers = db.prepare(END);
   const endOthers = db.prepare(`${END} AND officer_id = ? AND sid <> ?`);
   const countByOfficer = db.prepare<[number, number], { n: number }>("SELECT count(*) AS n FROM sessions WHERE officer_id = ? AND expires_at > ? AND ended = 0");
   const countAnonymous = db.prepare<{ clientAddress: string; since: number; now: number }, { n: number }>(`
@@ -49,6 +50,8 @@ export function createSessionRepository(db: Db) {
     deleteAll: () => deleteAll.run().changes,
     /** Ends every session of one officer at once (disabling, password reset, admin revoke). */
     destroyByOfficer: (officerId: number) => endByOfficer.run(officerId).changes,
+    /** Ends every officer's every session at once (admin `sessions revoke --all`). */
+    destroyAllOfficers: () => endAllOfficers.run().changes,
     /** Ends every other session of the officer (after a password change), keeping `keepSid`. */
     destroyByOfficerExcept: (officerId: number, keepSid: string) => endOthers.run(officerId, rowKey(keepSid)).changes,
     countActiveByOfficer: (officerId: number, nowMs: number) => countByOfficer.get(officerId, nowMs)!.n,

@@ -8,12 +8,12 @@ describe("admin CLI: locks and unlocks", () => {
 
   /** The state the throttle leaves after 100 consecutive failures. */
   function givenLocked(scope: "login" | "contract", key: string) {
-    world.db.prepare("INSERT INTO throttle_counters (scope, key, failures, window_start, blocked_until, locked) VALUES (?, ?, 100, 0, 0, 1)").run(scope, key);
+    world.db.prepare("INSERT INTO throttle_counters (scope, key, failures, window_start, blocked_until, locked, touched_at) VALUES (?, ?, 100, 0, 0, 1, 0)").run(scope, key);
   }
 
   it("when a login and a contract number are locked, then locks lists both and unlocking each clears it, audited", async () => {
     givenLocked("login", "mutsu-tanaka");
-    givenLocked("contract", "02208-000001");
+    givenLocked("contract", "02208-000001/022080");
     const listed = await world.run(["locks"]);
     expect(listed.status).to.equal(0);
     expect(listed.stdout).to.contain("mutsu-tanaka").and.contain("02208-000001");
@@ -28,7 +28,7 @@ describe("admin CLI: locks and unlocks", () => {
   });
 
   it("when the contract number is malformed, then unlock refuses with exit 1 and changes nothing", async () => {
-    givenLocked("contract", "02208-000001");
+    givenLocked("contract", "02208-000001/022080");
     const state = () => ({
       counters: world.db.prepare("SELECT * FROM throttle_counters ORDER BY scope, key").all(),
       audit: world.db.prepare("SELECT * FROM audit_events ORDER BY id").all(),
