@@ -72,6 +72,7 @@ export function createServices({ db, clock, hasher, limits = PRODUCTION_LIMITS, 
   const attempts = createAttemptThrottle({ counters: throttleCounters, tx, clock });
   const onlineHasher = limitArgon2(hasher, limits.argon2);
   const officerService = createOfficerService({ officers, orderers, sessions, tx, clock, hasher, audit });
+  const sessionService = createSessionService({ sessions, tx, audit });
   return {
     audit,
     attempts,
@@ -84,13 +85,16 @@ export function createServices({ db, clock, hasher, limits = PRODUCTION_LIMITS, 
     holdings: createHoldingService({ holdings, guarantees, tx, clock, audit }),
     contracts: createContractService({ contracts, tx, clock, audit }),
     login: createLoginService({ officers: officerService, sessions, attempts, tx, hasher: onlineHasher, audit, limits, loginNames }),
-    sessions: createSessionService({ sessions, tx, audit }),
+    sessions: sessionService,
     verification: createVerificationService({
       guarantees, holdings, throttle: createVerificationThrottle(attempts, limits), tx, clock, hasher: onlineHasher, audit,
     }),
     health: repositories.health,
     /** The web app's session store (it starts a purge timer, so it is built only by the app). */
-    createSessionStore: () => new SqliteSessionStore(sessions, clock, limits.session),
+    createSessionStore: () => new SqliteSessionStore(sessions, clock, limits.session, (sid, officerId) => {
+      const officer = officers.findById(officerId);
+      if (officer) sessionService.expire(sid, officer, "idle", null);
+    }),
     /** DOS-04's gate on new anonymous sessions, for the login forms. */
     createNewSessionLimit: () => limitNewSessions(sessions, clock, limits.newSessions),
   };

@@ -9,6 +9,8 @@ export const TOUCH_INTERVAL_MS = 60_000;
 
 export function createSessionRepository(db: Db) {
   const get = db.prepare<[string, number], { data: string }>("SELECT data FROM sessions WHERE sid = ? AND expires_at > ? AND ended = 0");
+  const expiredOfficer = db.prepare<[string, number], { officerId: number }>(
+    "SELECT officer_id AS officerId FROM sessions WHERE sid = ? AND expires_at <= ? AND ended = 0 AND officer_id IS NOT NULL");
   // created_at and client_address are the row's first: a later save of the same session keeps them.
   // An anonymous row keeps its first expiry too (DOS-04: a login form's session lives a fixed time,
   // however often the form is reloaded); an officer's row has its expiry pushed. An ended row is
@@ -37,6 +39,8 @@ export function createSessionRepository(db: Db) {
      WHERE officer_id IS NULL AND client_address = @clientAddress AND created_at > @since AND expires_at > @now`);
   return {
     get: (sid: string, nowMs: number) => get.get(rowKey(sid), nowMs)?.data,
+    /** The officer of a session that has run out (idle) but not yet been ended or purged. */
+    expiredOfficerOf: (sid: string, nowMs: number) => expiredOfficer.get(rowKey(sid), nowMs)?.officerId,
     set: (sid: string, row: { officerId: number | null; data: string; expiresAt: number; clientAddress: string | null; nowMs: number }) =>
       void upsert.run({ sid: rowKey(sid), officerId: row.officerId, data: row.data, expiresAt: row.expiresAt, clientAddress: row.clientAddress, createdAt: row.nowMs }),
     touch: (sid: string, expiresAt: number) => void touch.run({ sid: rowKey(sid), expiresAt }),

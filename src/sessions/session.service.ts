@@ -17,7 +17,7 @@ export function createSessionService(deps: { sessions: SessionRepository; tx: Tr
   // CSRF refusals of a logged-in officer: a burst commits as one transaction, one disk sync.
   const refusals = tx.groupCommit();
 
-  const endOne = tx.transaction((sid: string, officer: SessionOwner, event: string, outcome: string, clientAddress: string) => {
+  const endOne = tx.transaction((sid: string, officer: SessionOwner, event: string, outcome: string, clientAddress: string | null) => {
     sessions.destroy(sid);
     audit.appendInTransaction({
       event, outcome, actorKind: "officer", actor: officer.login, officerId: officer.id, ordererCode: officer.ordererCode, clientAddress,
@@ -35,8 +35,8 @@ export function createSessionService(deps: { sessions: SessionRepository; tx: Tr
     logOut(sid: string, officer: SessionOwner, clientAddress: string): void {
       endOne.immediate(sid, officer, "authn_logout", "ok", clientAddress);
     },
-    /** requireLogin found the session past its idle or absolute timeout. */
-    expire(sid: string, officer: SessionOwner, reason: SessionEnd, clientAddress: string): void {
+    /** requireLogin found the session past its idle or absolute timeout, or the store found its row run out (no address then). */
+    expire(sid: string, officer: SessionOwner, reason: SessionEnd, clientAddress: string | null): void {
       endOne.immediate(sid, officer, "session_expired", reason, clientAddress);
     },
     /** `npm run admin -- sessions revoke --all`: every officer logs in again; returns how many sessions ended. */
