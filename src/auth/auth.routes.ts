@@ -114,7 +114,7 @@ export function createAuthHandlers({ passport, clock, login, sessions, deviceCoo
    * new hash; the officer's other sessions end. 303 to /verify, or the form again with the reason. */
   const changePassword: RequestHandler = async (req, res) => {
     const form = readForm(req, PASSWORD_FIELDS);
-    const changed = await login.changePassword(req.user!, form, { sessionId: req.sessionID, clientAddress: clientAddress(req) });
+    const changed = await login.changePassword(req.user!, form, { sessionId: req.sessionID, clientAddress: clientAddress(req), device: deviceCookies.fromRequest(req) });
     if (!changed.ok) {
       switch (changed.reason) {
         case "throttled":

@@ -107,14 +107,16 @@ export function createLoginService(deps: {
     async changePassword(
       officer: Officer,
       input: { currentPassword: string; newPassword: string; confirmPassword: string },
-      context: { sessionId: string; clientAddress: string },
+      context: { sessionId: string; clientAddress: string; device?: Device },
     ): Promise<PasswordChange> {
-      // A logged-in officer: the login id's counter only; the address limit is for anonymous logins.
+      // A logged-in officer: their device's counter, else the login id's; the address limit is for
+      // anonymous logins. So a stranger who locked the login id cannot stop the forced change either.
       const keys: ThrottleKey[] = [{ scope: "login", key: officer.login, policy: limits.login }];
-      const checked = await checkPassword(officer, normalizePassword(input.currentPassword), keys);
+      const trusted = reserveTrusted(officer.login, context.device);
+      const checked = await checkPassword(officer, normalizePassword(input.currentPassword), keys, trusted);
       if (checked.throttled) return { ok: false, reason: "throttled", ...checked.throttled };
       if (!checked.matches) {
-        recordAttempt.immediate(() => checked.attempt.failed(), "officer_password_change_fail", "wrong-password", officer.login, officer, context.clientAddress, false);
+        recordAttempt.immediate(() => checked.attempt.failed(), "officer_password_change_fail", "wrong-password", officer.login, officer, context.clientAddress, trusted !== undefined);
         return { ok: false, reason: "wrong-password" };
       }
       checked.attempt.succeeded();

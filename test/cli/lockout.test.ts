@@ -1,4 +1,6 @@
 import { expect } from "chai";
+import { createLoginNameHash } from "../../src/security/keyed-hash.js";
+import { TEST_SESSION_SECRET } from "../support/world.js";
 import { buildCliWorld, type CliWorld } from "./cli-world.js";
 
 describe("admin CLI: locks and unlocks", () => {
@@ -40,5 +42,18 @@ describe("admin CLI: locks and unlocks", () => {
     expect(res.stdout).not.to.contain("unlocked");
     expect(state()).to.deep.equal(before);
     expect((await world.run(["locks"])).stdout).to.contain("02208-000001");
+  });
+
+  it("when a login id that names no officer is locked, then `officer unlock` finds its keyed hash with the service's SESSION_SECRET, and without it says what it needs and changes nothing", async () => {
+    const hashed = createLoginNameHash(TEST_SESSION_SECRET)("no-such-officer");
+    givenLocked("login", hashed);
+    const without = await world.run(["officer", "unlock", "No-Such-Officer"], { env: {} }); // NODE_ENV unset: production, no built-in secret
+    expect(without.status).to.equal(1);
+    expect(without.stderr).to.contain("login").and.contain("SESSION_SECRET");
+    expect((await world.run(["locks"])).stdout).to.contain(hashed);
+    const withSecret = await world.run(["officer", "unlock", "No-Such-Officer"], { env: { NODE_ENV: "test", SESSION_SECRET: TEST_SESSION_SECRET } });
+    expect(withSecret).to.deep.include({ status: 0 });
+    expect(withSecret.stdout).to.contain("login no-such-officer unlocked (was locked, 100 failure(s) forgotten)");
+    expect((await world.run(["locks"])).stdout).to.equal("nothing is locked\n");
   });
 });

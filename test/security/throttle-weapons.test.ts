@@ -89,6 +89,12 @@ describe("security: the throttles cannot be turned against officers", () => {
     expect(res.headers.location).to.equal("/verify");
     expect((await desk.agent.get("/verify")).status).to.equal(200);
     expect(world.db.prepare("SELECT detail FROM audit_events WHERE event = 'authn_login_success' ORDER BY id DESC LIMIT 1").get()).to.deep.equal({ detail: '{"device":true}' });
+
+    const form = await desk.agent.get("/password");
+    const next = "a quiet harbour in shimokita at dawn";
+    const changed = await desk.agent.post("/password").type("form")
+      .send({ _csrf: csrfTokenOf(form.text), currentPassword: password, newPassword: next, confirmPassword: next });
+    expect(changed.status, "the password change is not the stranger's to block either").to.equal(303);
   }).timeout(60_000);
 
   it("when X's browser gets the password wrong 10 times within an hour, then the device is in lockout and its next tries are counted as an unknown browser's", async () => {
