@@ -35,8 +35,10 @@ import { createServices } from "../src/composition.js";
 const SCAN_LIMITS: LimitOverrides = {
   login: { delayFrom: 1e9, lockAt: 1e9 },
   contract: { delayFrom: 1e9, lockAt: 1e9 },
+  officerContract: { delayFrom: 1e9, lockAt: 1e9 },
   officer: { limit: 1e9 },
   address: { limit: 1e9 },
+  device: { limit: 1e9 },
   session: { idleMs: 24 * 3600_000, absoluteMs: 24 * 3600_000, anonymousLifetimeMs: 24 * 3600_000 },
   newSessions: { perAddress: 1e9 },
 };

@@ -176,7 +176,7 @@ describe("security: the throttles cannot be turned against officers", () => {
     expect((await postVerify(colleague.agent, colleague.token, issued.contractNumber, issued.authKey)).status).to.equal(303);
   });
 
-  it("when anonymous logins fail from many addresses of one IPv6 /64, then they count as one address (LOGIN_FAILURES_PER_ADDRESS_PER_DAY), and an IPv4-mapped address as its IPv4", async () => {
+  it("when anonymous logins fail from many addresses of one IPv6 /64, then they count as one address (LOGIN_FAILURES_PER_ADDRESS_PER_DAY, and new login forms), and an IPv4-mapped address as its IPv4", async () => {
     world.close();
     world = await buildTestApp({ env: { TRUST_PROXY: "1", LOGIN_FAILURES_PER_ADDRESS_PER_DAY: "5" } });
     const attempt = async (address: string, i: number) => {
@@ -189,6 +189,7 @@ describe("security: the throttles cannot be turned against officers", () => {
     expect((await attempt("2001:db8:1:2:ffff:ffff:ffff:ffff", 6)).status, "the same /64").to.equal(429);
     expect((await attempt("2001:db8:1:3::1", 7)).status, "the next /64").to.equal(401);
     expect(count(world, "SELECT count(*) AS n FROM throttle_counters WHERE scope = 'address' AND key = '2001:db8:1:2::/64'")).to.equal(1);
+    expect(count(world, "SELECT count(*) AS n FROM sessions WHERE client_address = '2001:db8:1:2::/64'"), "new login forms count by the /64 too (DOS-04)").to.equal(6);
 
     for (let i = 1; i <= 5; i++) expect((await attempt("203.0.113.9", 10 + i)).status).to.equal(401);
     expect((await attempt("::ffff:203.0.113.9", 20)).status, "IPv4-mapped").to.equal(429);
