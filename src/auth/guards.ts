@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from "express";
 import type { Clock } from "../clock.js";
-import { PRODUCTION_LIMITS, type Limits } from "../config.js";
+import type { Limits } from "../config.js";
 import type { Officer } from "../officers/officer.repository.js";
 import { TOUCH_INTERVAL_MS } from "../sessions/session.repository.js";
 import type { SessionEnd } from "../sessions/session.service.js";
@@ -23,7 +23,7 @@ declare global {
 /** Every page but login, static files, /orderers and /healthz goes through this. It also ends
  * sessions idle for 30 minutes or older than 8 hours (express-session has no absolute timeout),
  * telling `onExpired` (which audits it) first. */
-export function requireLogin(clock: Clock, timeouts: Limits["session"] = PRODUCTION_LIMITS.session, onExpired: (req: Request, reason: SessionEnd) => void = () => {}) {
+export function requireLogin(clock: Clock, timeouts: Limits["session"], onExpired: (req: Request, reason: SessionEnd) => void) {
   return function requireLogin(req: Request, res: Response, next: NextFunction): void {
     const now = clock.now().getTime();
     const session = req.session;
