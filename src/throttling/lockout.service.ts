@@ -79,7 +79,9 @@ export function createLockoutService(deps: { counters: ThrottleCounterRepository
     counters.clear("login", login);
     if (hashed !== undefined) counters.clear("login", hashed);
     const before = plain && keyed ? (plain.locked || plain.failures >= keyed.failures ? plain : keyed) : plain ?? keyed;
-    return { ...recordUnlock("login", hashed ?? login, "authn_login_unlock", actor, before, null), key: login };
+    // The audit names an officer's login id as typed, any other only by its hash.
+    const named = hashed === undefined || deps.isOfficerLogin(login) ? login : hashed;
+    return { ...recordUnlock("login", named, "authn_login_unlock", actor, before, null), key: login };
   });
 
   const unlockContractKeys = db.transaction((contractNumber: string, actor: string): Unlocked => {

@@ -131,6 +131,7 @@ describe("security: login throttling and lockout (production numbers)", () => {
 
     const unlocked = world.services.lockouts.unlockLogin("No-Such-Officer", "admin-sato");
     expect(unlocked).to.deep.equal({ ok: true, value: { key: "no-such-officer", wasThrottled: true, failures: 100, locked: true } });
+    expect(JSON.stringify(world.db.prepare("SELECT * FROM audit_events").all()), "the unlock's audit row too").not.to.contain("no-such-officer");
     expect((await postLogin(agent, token, "no-such-officer", "still guessing")).status).to.equal(401);
   });
 
