@@ -28,14 +28,17 @@ import { seedDemo } from "../src/demo/demo.js";
 import { createHttpServer, listen } from "../src/http/listen.js";
 import { createLogger } from "../src/logger.js";
 import { createHasher } from "../src/security/hasher.js";
+import { createLoginNameHash } from "../src/security/keyed-hash.js";
 import { createServices } from "../src/composition.js";
 
 /** The scan's only departure from production: attempts are not throttled, sessions do not idle out. */
 const SCAN_LIMITS: LimitOverrides = {
   login: { delayFrom: 1e9, lockAt: 1e9 },
   contract: { delayFrom: 1e9, lockAt: 1e9 },
+  officerContract: { delayFrom: 1e9, lockAt: 1e9 },
   officer: { limit: 1e9 },
   address: { limit: 1e9 },
+  device: { limit: 1e9 },
   session: { idleMs: 24 * 3600_000, absoluteMs: 24 * 3600_000, anonymousLifetimeMs: 24 * 3600_000 },
   newSessions: { perAddress: 1e9 },
 };
@@ -166,7 +169,7 @@ async function startTarget(work: string) {
   );
   const db = openMigratedDatabase(config.databasePath);
   const hasher = await createHasher(config.argon2);
-  const services = createServices({ db, clock: systemClock, hasher, limits: config.limits });
+  const services = createServices({ db, clock: systemClock, hasher, limits: config.limits, loginNames: createLoginNameHash(config.sessionSecrets[0]!) });
   const demo = await seedDemo(services, systemClock, { actor: "scan" });
   const logFile = path.join(work, "server.log");
   const logger = createLogger({ level: "warn", destination: { write: (line: string) => void writeFileSync(logFile, line, { flag: "a" }) } });

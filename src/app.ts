@@ -3,6 +3,7 @@ import session from "express-session";
 import { csrfSync } from "csrf-sync";
 import helmet from "helmet";
 import { createAuthHandlers } from "./auth/auth.routes.js";
+import { createDeviceCookies } from "./auth/device-cookie.js";
 import { noStore, requireLogin, requirePasswordChanged } from "./auth/guards.js";
 import { createPassport } from "./auth/passport.js";
 import type { Clock } from "./clock.js";
@@ -11,6 +12,7 @@ import type { Config } from "./config.js";
 import { createContractHandlers, LEDGER_FIELD, LEDGER_IMPORT_PATH } from "./contracts/contracts.routes.js";
 import { toRelyingContractViews } from "./contracts/contract.presenter.js";
 import { createHoldingHandlers } from "./holdings/holdings.routes.js";
+import { clientAddress } from "./http/client-address.js";
 import { acceptFormBodies } from "./http/form-body.js";
 import { readUpload } from "./http/multipart-body.js";
 import { HttpError, toHttpError } from "./http/http-error.js";
@@ -98,9 +100,11 @@ export function createApp(deps: AppDeps): KakuninApp {
   app.use(acceptFormBodies(limits.form, { uploadPaths: [LEDGER_IMPORT_PATH], larger: { paths: CONTRACT_FORM_PATHS, limits: limits.contractForm } }));
 
   const store = services.createSessionStore();
+  const sessionCookie = { name: config.cookieSecure ? "__Host-kakunin" : "kakunin", secure: config.cookieSecure };
   app.use(session({
-    name: config.cookieSecure ? "__Host-kakunin" : "kakunin",
-    secret: config.sessionSecret,
+    name: sessionCookie.name,
+    // The first signs, every one verifies: SESSION_SECRET="new,old" rotates without logging anyone out.
+    secret: [...config.sessionSecrets],
     store,
     resave: false,
     saveUninitialized: false,
@@ -108,12 +112,13 @@ export function createApp(deps: AppDeps): KakuninApp {
     cookie: { httpOnly: true, sameSite: "strict", secure: config.cookieSecure, path: "/", maxAge: limits.session.idleMs },
   }));
 
-  const passport = createPassport({ officers: services.officers, login: services.login });
+  const deviceCookies = createDeviceCookies({ secrets: config.sessionSecrets, secure: config.cookieSecure });
+  const passport = createPassport({ officers: services.officers, login: services.login, deviceCookies });
   app.use(passport.initialize());
   app.use(passport.session());
 
   // The guards, built once: a logged-in officer; one who has also replaced a one-time password.
-  const loggedIn = [noStore, requireLogin(clock, limits.session)];
+  const loggedIn = [noStore, requireLogin(clock, limits.session, (req, reason) => services.sessions.expire(req.sessionID, req.user!, reason, clientAddress(req)))];
   const officerOnly = [...loggedIn, requirePasswordChanged];
 
   // A file upload is read only for an officer and from this site (so a stranger cannot make the
@@ -122,6 +127,16 @@ export function createApp(deps: AppDeps): KakuninApp {
 
   const csrf = csrfSync({ getTokenFromRequest: (req) => (typeof req.body?._csrf === "string" ? req.body._csrf : undefined), size: 32 });
   app.use(requireSameOrigin, csrf.csrfSynchronisedProtection);
+  // A refused cross-site POST or CSRF token is audited when a logged-in officer's session sent it
+  // (grouped: a burst costs one disk sync); an anonymous one is only logged by the error handler,
+  // so that nobody can turn a flood of forged requests into a flood of audit rows and syncs.
+  app.use(async (error: unknown, req: express.Request, _res: express.Response, next: express.NextFunction) => {
+    const refused = toHttpError(error);
+    if (req.user && refused.status === 403 && (refused.code === "ebadcsrftoken" || refused.code === "cross-site")) {
+      await services.sessions.recordCsrfRefusal(req.user, refused.code === "cross-site" ? "cross-site" : "bad-token", clientAddress(req), req.path);
+    }
+    next(error);
+  });
   const exposeCsrfToken: RequestHandler = (req, res, next) => {
     res.locals.csrfToken = csrf.generateToken(req);
     res.locals.officer = req.user ? { displayName: req.user.displayName, ordererName: req.user.ordererName } : undefined;
@@ -139,7 +154,7 @@ export function createApp(deps: AppDeps): KakuninApp {
   });
 
   const orderers = createOrdererHandlers({ orderers: services.orderers });
-  const auth = createAuthHandlers({ passport, clock, login: services.login, logger });
+  const auth = createAuthHandlers({ passport, clock, login: services.login, sessions: services.sessions, deviceCookies, sessionCookie, logger });
   const verification = createVerificationHandlers({ verification: services.verification, clock, logger });
   const holdings = createHoldingHandlers({
     holdings: services.holdings,

@@ -22,9 +22,11 @@ import { createOrdererRepository } from "./orderers/orderer.repository.js";
 import { createOrdererService } from "./orderers/orderer.service.js";
 import { limitArgon2 } from "./security/argon2-limiter.js";
 import type { Hasher } from "./security/hasher.js";
+import { NO_LOGIN_NAME_HASH, type LoginNameHash } from "./security/keyed-hash.js";
 import { limitNewSessions } from "./sessions/new-session-limit.js";
 import { SqliteSessionStore } from "./sessions/session-store.js";
 import { createSessionRepository } from "./sessions/session.repository.js";
+import { createSessionService } from "./sessions/session.service.js";
 import { createAttemptThrottle } from "./throttling/attempt-throttle.js";
 import { createLockoutService } from "./throttling/lockout.service.js";
 import { createThrottleCounterRepository } from "./throttling/throttle-counter.repository.js";
@@ -54,7 +56,9 @@ export function createRepositories(db: Db) {
 
 export type Repositories = ReturnType<typeof createRepositories>;
 
-export type ServiceDeps = { db: Db; clock: Clock; hasher: Hasher; limits?: Limits };
+/** `loginNames`: the keyed hash of login ids that name no officer (from SESSION_SECRET); without
+ * it, only what never meets such a login id works (the CLI run without SESSION_SECRET, benchmarks). */
+export type ServiceDeps = { db: Db; clock: Clock; hasher: Hasher; limits?: Limits; loginNames?: LoginNameHash };
 
 /**
  * The composition root: every service once, over one database, each handed the repositories it
@@ -62,7 +66,7 @@ export type ServiceDeps = { db: Db; clock: Clock; hasher: Hasher; limits?: Limit
  * Logins and verifications share one argon2 limiter (limits.argon2); issuance and the CLI's
  * password commands use the hasher as it is.
  */
-export function createServices({ db, clock, hasher, limits = PRODUCTION_LIMITS }: ServiceDeps) {
+export function createServices({ db, clock, hasher, limits = PRODUCTION_LIMITS, loginNames = NO_LOGIN_NAME_HASH }: ServiceDeps) {
   const repositories = createRepositories(db);
   const { audit: auditRows, auditCheckpoints, issuers, orderers, officers, sessions, guarantees, holdings, contracts, throttleCounters } = repositories;
   const tx = createTransactions(db);
@@ -70,6 +74,7 @@ export function createServices({ db, clock, hasher, limits = PRODUCTION_LIMITS }
   const attempts = createAttemptThrottle({ counters: throttleCounters, tx, clock });
   const onlineHasher = limitArgon2(hasher, limits.argon2);
   const officerService = createOfficerService({ officers, orderers, sessions, tx, clock, hasher, audit });
+  const sessionService = createSessionService({ sessions, tx, audit });
   return {
     audit,
     attempts,
@@ -78,16 +83,20 @@ export function createServices({ db, clock, hasher, limits = PRODUCTION_LIMITS }
     officers: officerService,
     issuance: createIssuanceService({ guarantees, issuers, orderers, tx, clock, hasher, audit }),
     guarantees: createGuaranteeService({ guarantees, issuers, tx, clock, hasher, audit }),
-    lockouts: createLockoutService({ counters: throttleCounters, tx, clock, audit }),
+    lockouts: createLockoutService({ counters: throttleCounters, tx, clock, audit, loginNames, isOfficerLogin: (login) => officers.findByLogin(login) !== undefined }),
     holdings: createHoldingService({ holdings, guarantees, tx, clock, audit }),
     contracts: createContractService({ contracts, tx, clock, audit }),
-    login: createLoginService({ officers: officerService, sessions, attempts, tx, hasher: onlineHasher, audit, limits }),
+    login: createLoginService({ officers: officerService, sessions, attempts, tx, hasher: onlineHasher, audit, limits, loginNames }),
+    sessions: sessionService,
     verification: createVerificationService({
       guarantees, holdings, throttle: createVerificationThrottle(attempts, limits), tx, clock, hasher: onlineHasher, audit,
     }),
     health: repositories.health,
     /** The web app's session store (it starts a purge timer, so it is built only by the app). */
-    createSessionStore: () => new SqliteSessionStore(sessions, clock, limits.session),
+    createSessionStore: () => new SqliteSessionStore(sessions, clock, limits.session, (sid, officerId) => {
+      const officer = officers.findById(officerId);
+      if (officer) sessionService.expire(sid, officer, "idle", null);
+    }),
     /** DOS-04's gate on new anonymous sessions, for the login forms. */
     createNewSessionLimit: () => limitNewSessions(sessions, clock, limits.newSessions),
   };

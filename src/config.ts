@@ -11,7 +11,9 @@ export type Config = Readonly<{
   auditSigningKeyFile: string;
   /** One JSON line per checkpoint, outside the database (mode 0600). */
   auditCheckpointLog: string;
-  sessionSecret: string;
+  /** SESSION_SECRET split at commas: the first signs, every one verifies (rotation). Empty only
+   * for the admin CLI run without it (see loadConfig's `sessionSecret` option). */
+  sessionSecrets: readonly string[];
   trustProxy: string | number | boolean;
   cookieSecure: boolean;
   argon2: Argon2Params;
@@ -36,10 +38,15 @@ export type Limits = Readonly<{
   login: ConsecutivePolicy;
   /** Failed verifications per logged-in officer (KEY-06). */
   officer: WindowPolicy;
-  /** Failed verifications per submitted, normalised contract number, real or not (KEY-06). */
+  /** Failed verifications per submitted, normalised contract number, real or not, and the
+   * officer's orderer: the bound on guesses at a contract's key (KEY-06, docs/SECURITY.md). */
   contract: ConsecutivePolicy;
-  /** Failed logins and verifications together per client address (RL-02). */
+  /** Failed anonymous logins per client address, IPv6 by its /64 (RL-02); never verifications. */
   address: WindowPolicy;
+  /** Failed logins from a browser holding a device cookie of the submitted login (RL-03). */
+  device: WindowPolicy;
+  /** Failed verifications of one officer on one submitted contract number (KEY-06). */
+  officerContract: ConsecutivePolicy;
   /** Form bodies (VAL-03): bytes as sent, and fields. */
   form: Readonly<{ maxBytes: number; maxFields: number }>;
   /** The officers' longer forms (a contract: 11 fields, names up to 200 characters): bytes and fields. */
@@ -72,6 +79,8 @@ export const PRODUCTION_LIMITS: Limits = deepFreeze({
   officer: { kind: "window", limit: 10, windowMs: 15 * MINUTE, blockMs: 15 * MINUTE },
   contract: { kind: "consecutive", delayFrom: 20, firstDelayMs: 30_000, maxDelayMs: HOUR, lockAt: 100 },
   address: { kind: "window", limit: 100, windowMs: 24 * HOUR, blockMs: 24 * HOUR },
+  device: { kind: "window", limit: 10, windowMs: HOUR, blockMs: HOUR },
+  officerContract: { kind: "consecutive", delayFrom: 10, firstDelayMs: 30_000, maxDelayMs: HOUR, lockAt: 100 },
   form: { maxBytes: 4096, maxFields: 10 },
   contractForm: { maxBytes: 16 * 1024, maxFields: 16 },
   upload: { maxFileBytes: 2 * 1024 * 1024, maxFields: 2, maxBodyBytes: 2 * 1024 * 1024 + 16 * 1024 },
@@ -96,10 +105,15 @@ export class ConfigError extends Error {
 
 const DEVELOPMENT_SECRET = "kakunin-development-only-session-secret-not-for-production";
 
-/** Environment -> typed, frozen config. Reports every bad key at once; nothing else reads env. */
-export function loadConfig(env: NodeJS.ProcessEnv, overrides: { limits?: LimitOverrides } = {}): Config {
+/**
+ * Environment -> typed, frozen config. Reports every bad key at once; nothing else reads env.
+ * An unset NODE_ENV is production: a server started bare gets no built-in secret, Secure
+ * cookies and no stack traces (`npm run dev` and `npm run demo` say development themselves).
+ * `sessionSecret: "optional"` is for the admin CLI, which signs no cookie.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, overrides: { limits?: LimitOverrides; sessionSecret?: "required" | "optional" } = {}): Config {
   const problems: string[] = [];
-  const nodeEnv = env.NODE_ENV ?? "development";
+  const nodeEnv = env.NODE_ENV || "production";
   if (nodeEnv !== "production" && nodeEnv !== "development" && nodeEnv !== "test") {
     problems.push(`NODE_ENV must be production, development or test (got "${nodeEnv}")`);
   }
@@ -132,12 +146,17 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: { limits?: LimitOv
     problems.push("DATABASE_PATH, AUDIT_SIGNING_KEY_FILE and AUDIT_CHECKPOINT_LOG must be three different files");
   }
 
-  let sessionSecret = env.SESSION_SECRET ?? "";
-  if (sessionSecret === "") {
-    if (production) problems.push("SESSION_SECRET is required when NODE_ENV=production (at least 32 random bytes)");
-    sessionSecret = DEVELOPMENT_SECRET;
-  } else if (Buffer.byteLength(sessionSecret) < 32) {
-    problems.push("SESSION_SECRET must be at least 32 bytes long");
+  // "new,old": the first signs session and device cookies, all verify, so a rotation logs nobody out.
+  let sessionSecrets = (env.SESSION_SECRET ?? "").split(",").map((s) => s.trim());
+  if (sessionSecrets.every((s) => s === "")) {
+    if (production && overrides.sessionSecret !== "optional") problems.push("SESSION_SECRET is required when NODE_ENV=production (at least 32 random bytes)");
+    sessionSecrets = production ? [] : [DEVELOPMENT_SECRET];
+  } else {
+    sessionSecrets.forEach((secret, i) => {
+      if (Buffer.byteLength(secret) < 32) {
+        problems.push(sessionSecrets.length === 1 ? "SESSION_SECRET must be at least 32 bytes long" : `SESSION_SECRET: secret ${i + 1} of ${sessionSecrets.length} must be at least 32 bytes long`);
+      }
+    });
   }
 
   const cookieSecure = parseBoolean(env.COOKIE_SECURE, production);
@@ -166,12 +185,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: { limits?: LimitOv
   // DOS-04's cap, raised by the operator where many offices share one egress address (a
   // prefecture's municipal gateway, say): they would share 100 login forms per 10 minutes.
   const newSessionsPerAddress = integerSetting("NEW_SESSIONS_PER_ADDRESS", PRODUCTION_LIMITS.newSessions.perAddress, 1, 1_000_000);
+  // RL-02 for the same gateways: failed anonymous logins one address (an IPv6 /64) may make a day.
+  const loginFailuresPerAddress = integerSetting("LOGIN_FAILURES_PER_ADDRESS_PER_DAY", PRODUCTION_LIMITS.address.limit, 1, 1_000_000);
   if (overrides.limits && production) problems.push("limits cannot be overridden when NODE_ENV=production");
   const limits = mergeLimits(
     {
       ...PRODUCTION_LIMITS,
       argon2: { ...PRODUCTION_LIMITS.argon2, concurrency: concurrency ?? 1 },
       newSessions: { ...PRODUCTION_LIMITS.newSessions, perAddress: newSessionsPerAddress ?? 1 },
+      address: { ...PRODUCTION_LIMITS.address, limit: loginFailuresPerAddress ?? 1 },
     },
     production ? {} : overrides.limits ?? {},
   );
@@ -184,7 +206,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: { limits?: LimitOv
     databasePath,
     auditSigningKeyFile,
     auditCheckpointLog,
-    sessionSecret,
+    sessionSecrets: Object.freeze(sessionSecrets),
     trustProxy,
     cookieSecure: cookieSecure!,
     argon2: Object.freeze(argon2 as Argon2Params),

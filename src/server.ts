@@ -7,6 +7,7 @@ import { openMigratedDatabase, quickCheckWritable, type Db } from "./db/database
 import { createHttpServer, listen } from "./http/listen.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createHasher } from "./security/hasher.js";
+import { createLoginNameHash } from "./security/keyed-hash.js";
 import { createServices } from "./composition.js";
 
 /** How long a shutdown waits for requests in flight before it closes their connections. */
@@ -80,7 +81,7 @@ async function main(logger: Logger): Promise<void> {
   }
   if (key.created) logger.warn({ keyFile: config.auditSigningKeyFile }, "created the audit signing key: keep its public key (npm run admin -- audit public-key) off this host");
   const hasher = await createHasher(config.argon2);
-  const services = createServices({ db, clock: systemClock, hasher, limits: config.limits });
+  const services = createServices({ db, clock: systemClock, hasher, limits: config.limits, loginNames: createLoginNameHash(config.sessionSecrets[0]!) });
   const checkpoints = services.audit.scheduleCheckpoints(
     { signer: key.signer, logFile: config.auditCheckpointLog },
     { onError: (error) => logger.error({ err: error }, "audit checkpoint failed") },

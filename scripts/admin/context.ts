@@ -7,6 +7,7 @@ import { loadConfig, type Config } from "../../src/config.js";
 import { openMigratedDatabase, type Db } from "../../src/db/database.js";
 import { describeProblem, type Problem } from "../../src/result.js";
 import { createHasher, type Argon2Params, type Hasher } from "../../src/security/hasher.js";
+import { createLoginNameHash } from "../../src/security/keyed-hash.js";
 import { createServices, type Services } from "../../src/composition.js";
 
 /** Anything with write(): process.stdout, or a string collector in tests. */
@@ -57,11 +58,12 @@ export function createContext(deps: CliDeps): CliContext {
       for (const p of problems) err(heading ? describeProblem(p) : `error: ${describeProblem(p)}`);
       return 1;
     },
-    config: () => (config ??= loadConfig(deps.env)),
+    // The CLI signs no cookie: SESSION_SECRET is needed only to find a login id that names no officer.
+    config: () => (config ??= loadConfig(deps.env, { sessionSecret: "optional" })),
     auditFiles(command) {
       const option = command.optsWithGlobals<{ db?: string }>().db;
       // The same defaults as the service's, from the database this command works on.
-      const of = option ? loadConfig({ ...deps.env, DATABASE_PATH: path.resolve(option) }) : ctx.config();
+      const of = option ? loadConfig({ ...deps.env, DATABASE_PATH: path.resolve(option) }, { sessionSecret: "optional" }) : ctx.config();
       return { keyFile: of.auditSigningKeyFile, logFile: of.auditCheckpointLog };
     },
     async withServices(command, fn) {
@@ -76,7 +78,8 @@ export function createContext(deps: CliDeps): CliContext {
         throw new Error(`cannot open the database ${file}: ${(error as Error).message}`);
       }
       try {
-        return await fn(createServices({ db, clock: deps.clock, hasher, limits: config.limits }), db);
+        const secret = config.sessionSecrets[0];
+        return await fn(createServices({ db, clock: deps.clock, hasher, limits: config.limits, ...(secret ? { loginNames: createLoginNameHash(secret) } : {}) }), db);
       } finally {
         db.close();
       }

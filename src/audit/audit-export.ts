@@ -19,10 +19,11 @@ export type CheckpointRecord = Record<(typeof CHECKPOINT_COLUMNS)[number], strin
 
 /**
  * Failed verifications, and the throttle's escalations on a contract number (throttling's
- * ESCALATION_EVENTS.contract): an orderer's own export shows them all as one event with one
- * outcome, so that it cannot tell an unknown number from a wrong key or another orderer's guarantee.
+ * ESCALATION_EVENTS.contract and .officer_contract): an orderer's own export shows them all as one
+ * event with one outcome, so that it cannot tell an unknown number from a wrong key or another
+ * orderer's guarantee.
  */
-const FAILED_VERIFICATION_EVENTS = new Set(["key_verify_fail", "authz_fail", "key_fail_max", "key_lock"]);
+const FAILED_VERIFICATION_EVENTS = new Set(["key_verify_fail", "authz_fail", "key_fail_max", "key_lock", "key_officer_fail_max", "key_officer_lock"]);
 export const ORDERER_FAILED_EVENT = "key_verify_fail";
 export const ORDERER_FAILED_OUTCOME = "failed";
 

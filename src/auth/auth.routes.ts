@@ -5,6 +5,8 @@ import { clientAddress } from "../http/client-address.js";
 import { readForm } from "../http/forms.js";
 import type { Logger } from "../logger.js";
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "../officers/password-policy.js";
+import type { SessionService } from "../sessions/session.service.js";
+import type { DeviceCookies } from "./device-cookie.js";
 import type { LoginResult, LoginService, Throttled } from "./login.service.js";
 import type { createPassport } from "./passport.js";
 
@@ -12,7 +14,10 @@ const LOGIN_FAILED = "ログインIDまたはパスワードが正しくあり�
 const LOGIN_FIELDS = { username: 64, password: PASSWORD_MAX_LENGTH * 4 };
 const PASSWORD_FIELDS = { currentPassword: PASSWORD_MAX_LENGTH * 4, newPassword: PASSWORD_MAX_LENGTH * 4, confirmPassword: PASSWORD_MAX_LENGTH * 4 };
 
-type Deps = { passport: ReturnType<typeof createPassport>; clock: Clock; login: LoginService; logger: Logger };
+type Deps = {
+  passport: ReturnType<typeof createPassport>; clock: Clock; login: LoginService; sessions: SessionService;
+  deviceCookies: DeviceCookies; sessionCookie: { name: string; secure: boolean }; logger: Logger;
+};
 
 /** The Japanese message for a throttled login: when to retry, or whom to ask when locked. */
 export function loginThrottledMessage(throttled: Throttled, now: Date): string {
@@ -24,7 +29,7 @@ export function loginThrottledMessage(throttled: Throttled, now: Date): string {
 }
 
 /** The handlers of login, logout and the password change; createApp mounts them with their guards. */
-export function createAuthHandlers({ passport, clock, login, logger }: Deps) {
+export function createAuthHandlers({ passport, clock, login, sessions, deviceCookies, sessionCookie, logger }: Deps) {
   /** GET /login: the login form (or on to /verify when already logged in). */
   const loginForm: RequestHandler = (req, res) => {
     if (req.user) return res.redirect(303, "/verify");
@@ -50,6 +55,7 @@ export function createAuthHandlers({ passport, clock, login, logger }: Deps) {
       }
       if (!result.ok) return res.status(401).render("auth/login", { title: "ログイン", error: LOGIN_FAILED, username: form.username });
       const officer = result.officer;
+      deviceCookies.issue(res, officer.login);
       // passport regenerates the session here, so the pre-login id and CSRF token are dropped.
       req.logIn(officer, (loginError) => {
         if (loginError) return next(loginError);
@@ -63,7 +69,7 @@ export function createAuthHandlers({ passport, clock, login, logger }: Deps) {
     // the query string). An empty field goes straight to the login service instead, so that it
     // costs the same argon2 verification and gets the same answer as any other failure.
     if (form.username === "" || form.password === "") {
-      login.authenticate({ username: form.username, password: form.password, clientAddress: clientAddress(req) }).then(answer, next);
+      login.authenticate({ username: form.username, password: form.password, clientAddress: clientAddress(req), device: deviceCookies.fromRequest(req) }).then(answer, next);
       return;
     }
     passport.authenticate("local", { session: false }, (error: unknown, _officer: unknown, result: LoginResult) => {
@@ -72,14 +78,22 @@ export function createAuthHandlers({ passport, clock, login, logger }: Deps) {
     })(req, res, next);
   };
 
-  /** POST /logout: ends the session on the server and tells the browser to forget the site's data. */
+  /**
+   * POST /logout: ends the session on the server (audited), then tells the browser to forget the
+   * session cookie and the site's cache and storage. The session ends as a marker *before*
+   * passport's logOut saves it without the officer: a request still in flight cannot write it back.
+   * Not Clear-Site-Data "cookies": the device cookie stays, so that the officer's next login from
+   * this browser is not the stranger's to block.
+   */
   const logOut: RequestHandler = (req, res, next) => {
     readForm(req, {});
+    if (req.user) sessions.logOut(req.sessionID, req.user, clientAddress(req));
     req.logOut((error) => {
       if (error) return next(error);
       req.session.destroy((destroyError) => {
         if (destroyError) return next(destroyError);
-        res.set("Clear-Site-Data", '"cache", "cookies", "storage"');
+        res.clearCookie(sessionCookie.name, { path: "/", httpOnly: true, sameSite: "strict", secure: sessionCookie.secure });
+        res.set("Clear-Site-Data", '"cache", "storage"');
         res.redirect(303, "/login?bye=1");
       });
     });
@@ -100,7 +114,7 @@ export function createAuthHandlers({ passport, clock, login, logger }: Deps) {
    * new hash; the officer's other sessions end. 303 to /verify, or the form again with the reason. */
   const changePassword: RequestHandler = async (req, res) => {
     const form = readForm(req, PASSWORD_FIELDS);
-    const changed = await login.changePassword(req.user!, form, { sessionId: req.sessionID, clientAddress: clientAddress(req) });
+    const changed = await login.changePassword(req.user!, form, { sessionId: req.sessionID, clientAddress: clientAddress(req), device: deviceCookies.fromRequest(req) });
     if (!changed.ok) {
       switch (changed.reason) {
         case "throttled":

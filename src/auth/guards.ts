@@ -1,8 +1,9 @@
 import type { NextFunction, Request, Response } from "express";
 import type { Clock } from "../clock.js";
-import { PRODUCTION_LIMITS, type Limits } from "../config.js";
+import type { Limits } from "../config.js";
 import type { Officer } from "../officers/officer.repository.js";
 import { TOUCH_INTERVAL_MS } from "../sessions/session.repository.js";
+import type { SessionEnd } from "../sessions/session.service.js";
 
 declare module "express-session" {
   interface SessionData {
@@ -20,8 +21,9 @@ declare global {
 }
 
 /** Every page but login, static files, /orderers and /healthz goes through this. It also ends
- * sessions idle for 30 minutes or older than 8 hours (express-session has no absolute timeout). */
-export function requireLogin(clock: Clock, timeouts: Limits["session"] = PRODUCTION_LIMITS.session) {
+ * sessions idle for 30 minutes or older than 8 hours (express-session has no absolute timeout),
+ * telling `onExpired` (which audits it) first. */
+export function requireLogin(clock: Clock, timeouts: Limits["session"], onExpired: (req: Request, reason: SessionEnd) => void) {
   return function requireLogin(req: Request, res: Response, next: NextFunction): void {
     const now = clock.now().getTime();
     const session = req.session;
@@ -29,7 +31,10 @@ export function requireLogin(clock: Clock, timeouts: Limits["session"] = PRODUCT
       res.redirect(303, "/login");
       return;
     }
-    if (now - session.loginAt > timeouts.absoluteMs || now - (session.lastSeenAt ?? session.loginAt) > timeouts.idleMs) {
+    const expired: SessionEnd | undefined = now - session.loginAt > timeouts.absoluteMs ? "absolute"
+      : now - (session.lastSeenAt ?? session.loginAt) > timeouts.idleMs ? "idle" : undefined;
+    if (expired) {
+      onExpired(req, expired);
       session.destroy(() => res.redirect(303, "/login?expired=1"));
       return;
     }

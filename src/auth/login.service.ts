@@ -7,8 +7,11 @@ import type { OfficerService } from "../officers/officer.service.js";
 import { normalizePassword } from "../officers/password-policy.js";
 import { Argon2BusyError } from "../security/argon2-limiter.js";
 import type { Hasher } from "../security/hasher.js";
+import type { LoginNameHash } from "../security/keyed-hash.js";
+import { addressKey } from "../http/client-address.js";
 import type { SessionRepository } from "../sessions/session.repository.js";
-import type { AttemptThrottle, Escalation, ThrottleKey } from "../throttling/attempt-throttle.js";
+import type { Attempt, AttemptThrottle, Escalation, ThrottleKey } from "../throttling/attempt-throttle.js";
+import type { Device } from "./device-cookie.js";
 import { auditEscalations } from "../throttling/lockout.service.js";
 
 export type LoginFailure = "unknown-user" | "wrong-password" | "disabled";
@@ -23,34 +26,47 @@ export type PasswordChange =
   | Throttled;
 
 /**
- * Officer login, the rules only (no req/res). The order is fixed: throttle (per submitted
- * username, real or not, and per client address) -> look-up -> exactly one argon2 verification,
- * against the start-up dummy hash when the login is unknown, so that unknown, wrong and disabled
- * cost the same -> audit and count the attempt in one transaction. A throttled attempt costs no
- * argon2 work at all.
+ * Officer login, the rules only (no req/res). The order is fixed: look-up (an indexed read, no
+ * argon2) -> throttle -> exactly one argon2 verification, against the start-up dummy hash when the
+ * login is unknown, so that unknown, wrong and disabled cost the same -> audit and count the
+ * attempt in one transaction. A throttled attempt costs no argon2 work at all.
+ *
+ * Counted on: from a browser holding a device cookie of the submitted login, that device only
+ * (RL-03); from anywhere else, the submitted login id (RL-01) and the client address (RL-02, an
+ * IPv6 address by its /64). A device in lockout falls back to the second, as OWASP says. A login
+ * id that names no officer is counted and audited only under its keyed hash (it may be a password
+ * typed into the wrong box).
  */
 export function createLoginService(deps: {
-  officers: OfficerService; sessions: SessionRepository; attempts: AttemptThrottle; tx: Transactions; hasher: Hasher; audit: AuditService; limits: Pick<Limits, "login" | "address">;
+  officers: OfficerService; sessions: SessionRepository; attempts: AttemptThrottle; tx: Transactions; hasher: Hasher; audit: AuditService;
+  limits: Pick<Limits, "login" | "address" | "device">; loginNames: LoginNameHash;
 }) {
-  const { officers, sessions, attempts: throttle, tx: db, hasher, audit, limits } = deps;
-  const keysOf = (login: string, clientAddress: string): ThrottleKey[] => [
-    { scope: "login", key: login, policy: limits.login },
-    { scope: "address", key: clientAddress, policy: limits.address },
+  const { officers, sessions, attempts: throttle, tx: db, hasher, audit, limits, loginNames } = deps;
+  const untrusted = (actor: string, clientAddress: string): ThrottleKey[] => [
+    { scope: "login", key: actor, policy: limits.login },
+    { scope: "address", key: addressKey(clientAddress), policy: limits.address },
   ];
 
-  const recordAttempt = db.transaction((countAttempt: () => Escalation[], event: string, outcome: string, login: string, officer: Officer | undefined, clientAddress: string) => {
+  const recordAttempt = db.transaction((countAttempt: () => Escalation[], event: string, outcome: string, actor: string, officer: Officer | undefined, clientAddress: string, viaDevice: boolean) => {
     audit.appendInTransaction({
-      event, outcome, actorKind: officer ? "officer" : "anonymous", actor: login,
+      event, outcome, actorKind: officer ? "officer" : "anonymous", actor,
       officerId: officer?.id ?? null, ordererCode: officer?.ordererCode ?? null, clientAddress,
+      ...(viaDevice ? { detail: { device: true } } : {}),
     });
-    auditEscalations(audit, countAttempt(), { actor: login, officerId: officer?.id, ordererCode: officer?.ordererCode, clientAddress });
+    auditEscalations(audit, countAttempt(), { actor, officerId: officer?.id, ordererCode: officer?.ordererCode, clientAddress });
   });
 
-  /** Reserve, look up, then one argon2 verification of `password` (against the dummy hash when unknown). */
-  async function checkPassword(login: string, password: string, clientAddress: string, lookUp: () => Officer | undefined) {
-    const attempt = throttle.reserve(keysOf(login, clientAddress));
+  /** The device's own counter when the browser holds a device cookie for this login and it is not in lockout. */
+  function reserveTrusted(login: string, device: Device | undefined): Attempt | undefined {
+    if (!device || device.login !== login) return undefined;
+    const attempt = throttle.reserve([{ scope: "device", key: device.id, policy: limits.device }]);
+    return attempt.allowed ? attempt : undefined;
+  }
+
+  /** Reserve, then one argon2 verification of `password` (against the dummy hash when unknown). */
+  async function checkPassword(officer: Officer | undefined, password: string, keys: ThrottleKey[], trusted?: Attempt) {
+    const attempt = trusted ?? throttle.reserve(keys);
     if (!attempt.allowed) return { throttled: { retryAfterSeconds: attempt.retryAfterSeconds, locked: attempt.locked } } as const;
-    const officer = lookUp();
     let matches: boolean;
     try {
       matches = officer ? await hasher.verify(officer.passwordHash, password) : await hasher.verifyDummy(password);
@@ -59,23 +75,26 @@ export function createLoginService(deps: {
       if (error instanceof Argon2BusyError) attempt.release();
       throw error;
     }
-    return { throttled: undefined, attempt, matches, officer } as const;
+    return { throttled: undefined, attempt, matches } as const;
   }
 
   return {
-    async authenticate(input: { username: string; password: string; clientAddress: string }): Promise<LoginResult> {
+    async authenticate(input: { username: string; password: string; clientAddress: string; device?: Device }): Promise<LoginResult> {
       // Audit rows are bounded too: a username is at most 64 characters by then (readForm).
       const login = normalizeLogin(input.username).slice(0, 64);
       const password = normalizePassword(input.password);
-      const checked = await checkPassword(login, password, input.clientAddress, () => officers.findByLogin(login));
+      const officer = login === "" ? undefined : officers.findByLogin(login);
+      const actor = officer ? login : loginNames(login);
+      const trusted = reserveTrusted(login, input.device);
+      const checked = await checkPassword(officer, password, untrusted(actor, input.clientAddress), trusted);
       if (checked.throttled) return { ok: false, reason: "throttled", ...checked.throttled };
-      const { attempt, matches, officer } = checked;
+      const { attempt, matches } = checked;
       const failure: LoginFailure | undefined = !officer ? "unknown-user" : !matches ? "wrong-password" : !officer.active ? "disabled" : undefined;
       if (failure) {
-        recordAttempt.immediate(() => attempt.failed(), "authn_login_fail", failure, login, officer, input.clientAddress);
+        recordAttempt.immediate(() => attempt.failed(), "authn_login_fail", failure, actor, officer, input.clientAddress, trusted !== undefined);
         return { ok: false, reason: failure };
       }
-      recordAttempt.immediate(() => { attempt.succeeded(); return []; }, "authn_login_success", "ok", login, officer, input.clientAddress);
+      recordAttempt.immediate(() => { attempt.succeeded(); return []; }, "authn_login_success", "ok", login, officer, input.clientAddress, trusted !== undefined);
       await officers.rehashIfNeeded(officer!, password);
       return { ok: true, officer: officers.findById(officer!.id)! };
     },
@@ -88,12 +107,16 @@ export function createLoginService(deps: {
     async changePassword(
       officer: Officer,
       input: { currentPassword: string; newPassword: string; confirmPassword: string },
-      context: { sessionId: string; clientAddress: string },
+      context: { sessionId: string; clientAddress: string; device?: Device },
     ): Promise<PasswordChange> {
-      const checked = await checkPassword(officer.login, normalizePassword(input.currentPassword), context.clientAddress, () => officer);
+      // A logged-in officer: their device's counter, else the login id's; the address limit is for
+      // anonymous logins. So a stranger who locked the login id cannot stop the forced change either.
+      const keys: ThrottleKey[] = [{ scope: "login", key: officer.login, policy: limits.login }];
+      const trusted = reserveTrusted(officer.login, context.device);
+      const checked = await checkPassword(officer, normalizePassword(input.currentPassword), keys, trusted);
       if (checked.throttled) return { ok: false, reason: "throttled", ...checked.throttled };
       if (!checked.matches) {
-        recordAttempt.immediate(() => checked.attempt.failed(), "officer_password_change_fail", "wrong-password", officer.login, officer, context.clientAddress);
+        recordAttempt.immediate(() => checked.attempt.failed(), "officer_password_change_fail", "wrong-password", officer.login, officer, context.clientAddress, trusted !== undefined);
         return { ok: false, reason: "wrong-password" };
       }
       checked.attempt.succeeded();

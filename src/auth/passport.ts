@@ -2,6 +2,7 @@ import { Passport } from "passport";
 import { Strategy as LocalStrategy } from "passport-local";
 import { clientAddress } from "../http/client-address.js";
 import type { OfficerService } from "../officers/officer.service.js";
+import type { DeviceCookies } from "./device-cookie.js";
 import type { LoginResult, LoginService } from "./login.service.js";
 
 /**
@@ -13,12 +14,12 @@ import type { LoginResult, LoginService } from "./login.service.js";
  * argon2 verification; its whole result travels as passport's `info` so the route can tell a
  * throttled attempt (429) from a failure (401).
  */
-export function createPassport(deps: { officers: OfficerService; login: LoginService }) {
+export function createPassport(deps: { officers: OfficerService; login: LoginService; deviceCookies: DeviceCookies }) {
   const passport = new Passport();
 
   passport.use(
     new LocalStrategy({ usernameField: "username", passwordField: "password", passReqToCallback: true }, (req, username, password, done) => {
-      deps.login.authenticate({ username, password, clientAddress: clientAddress(req) }).then(
+      deps.login.authenticate({ username, password, clientAddress: clientAddress(req), device: deps.deviceCookies.fromRequest(req) }).then(
         (result: LoginResult) => done(null, result.ok ? result.officer : false, result as unknown as { message: string }),
         done,
       );

@@ -1,5 +1,5 @@
 import type { RequestHandler } from "express";
-import { clientAddress } from "../http/client-address.js";
+import { addressKey, clientAddress } from "../http/client-address.js";
 import { HttpError } from "../http/http-error.js";
 import type { Clock } from "../clock.js";
 import type { Limits } from "../config.js";
@@ -28,7 +28,7 @@ export function limitNewSessions(sessions: SessionRepository, clock: Clock, limi
   return (req, res, next) => {
     // A session that holds a token was started earlier; csrf-sync puts one in every new session.
     if (req.session.csrfToken !== undefined) return next();
-    const address = clientAddress(req);
+    const address = addressKey(clientAddress(req)); // an IPv6 client by its /64, as the login throttle counts it
     const now = clock.now().getTime();
     const inFlight = pending.get(address) ?? 0;
     if (sessions.countRecentAnonymous(address, now - limit.windowMs, now) + inFlight >= limit.perAddress) {

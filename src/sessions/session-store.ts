@@ -16,6 +16,8 @@ export class SqliteSessionStore extends session.Store {
     private readonly sessions: SessionRepository,
     private readonly clock: Clock,
     private readonly timeouts: { idleMs: number; anonymousLifetimeMs: number },
+    /** Told when an officer's session is found idled out (the row ran out before any guard saw it), to audit it. */
+    private readonly onIdleExpiry: (sid: string, officerId: number) => void = () => {},
     purgeEveryMs = 10 * 60 * 1000,
   ) {
     super();
@@ -35,10 +37,15 @@ export class SqliteSessionStore extends session.Store {
   override get(sid: string, callback: Callback): void {
     let raw: string | undefined;
     try {
-      raw = this.sessions.get(sid, this.clock.now().getTime());
+      const now = this.clock.now().getTime();
+      raw = this.sessions.get(sid, now);
       // An expired row goes at once rather than at the next purge. Only correctly signed cookies
       // reach the store, so a flood of made-up ids cannot turn this into writes.
-      if (raw === undefined) this.sessions.destroy(sid);
+      if (raw === undefined) {
+        const officerId = this.sessions.expiredOfficerOf(sid, now);
+        if (officerId !== undefined) this.onIdleExpiry(sid, officerId);
+        this.sessions.destroy(sid);
+      }
     } catch (error) {
       return callback(error);
     }

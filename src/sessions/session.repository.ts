@@ -9,6 +9,8 @@ export const TOUCH_INTERVAL_MS = 60_000;
 
 export function createSessionRepository(db: Db) {
   const get = db.prepare<[string, number], { data: string }>("SELECT data FROM sessions WHERE sid = ? AND expires_at > ? AND ended = 0");
+  const expiredOfficer = db.prepare<[string, number], { officerId: number }>(
+    "SELECT officer_id AS officerId FROM sessions WHERE sid = ? AND expires_at <= ? AND ended = 0 AND officer_id IS NOT NULL");
   // created_at and client_address are the row's first: a later save of the same session keeps them.
   // An anonymous row keeps its first expiry too (DOS-04: a login form's session lives a fixed time,
   // however often the form is reloaded); an officer's row has its expiry pushed. An ended row is
@@ -29,6 +31,7 @@ export function createSessionRepository(db: Db) {
   const purge = db.prepare("DELETE FROM sessions WHERE expires_at <= ?");
   const deleteAll = db.prepare("DELETE FROM sessions");
   const endByOfficer = db.prepare(`${END} AND officer_id = ?`);
+  const endAllOfficers = db.prepare(END);
   const endOthers = db.prepare(`${END} AND officer_id = ? AND sid <> ?`);
   const countByOfficer = db.prepare<[number, number], { n: number }>("SELECT count(*) AS n FROM sessions WHERE officer_id = ? AND expires_at > ? AND ended = 0");
   const countAnonymous = db.prepare<{ clientAddress: string; since: number; now: number }, { n: number }>(`
@@ -36,6 +39,8 @@ export function createSessionRepository(db: Db) {
      WHERE officer_id IS NULL AND client_address = @clientAddress AND created_at > @since AND expires_at > @now`);
   return {
     get: (sid: string, nowMs: number) => get.get(rowKey(sid), nowMs)?.data,
+    /** The officer of a session that has run out (idle) but not yet been ended or purged. */
+    expiredOfficerOf: (sid: string, nowMs: number) => expiredOfficer.get(rowKey(sid), nowMs)?.officerId,
     set: (sid: string, row: { officerId: number | null; data: string; expiresAt: number; clientAddress: string | null; nowMs: number }) =>
       void upsert.run({ sid: rowKey(sid), officerId: row.officerId, data: row.data, expiresAt: row.expiresAt, clientAddress: row.clientAddress, createdAt: row.nowMs }),
     touch: (sid: string, expiresAt: number) => void touch.run({ sid: rowKey(sid), expiresAt }),
@@ -49,6 +54,8 @@ export function createSessionRepository(db: Db) {
     deleteAll: () => deleteAll.run().changes,
     /** Ends every session of one officer at once (disabling, password reset, admin revoke). */
     destroyByOfficer: (officerId: number) => endByOfficer.run(officerId).changes,
+    /** Ends every officer's every session at once (admin `sessions revoke --all`). */
+    destroyAllOfficers: () => endAllOfficers.run().changes,
     /** Ends every other session of the officer (after a password change), keeping `keepSid`. */
     destroyByOfficerExcept: (officerId: number, keepSid: string) => endOthers.run(officerId, rowKey(keepSid)).changes,
     countActiveByOfficer: (officerId: number, nowMs: number) => countByOfficer.get(officerId, nowMs)!.n,

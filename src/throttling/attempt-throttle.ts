@@ -5,6 +5,10 @@ import type { Counter, ThrottleCounterRepository, ThrottleScope } from "./thrott
 
 export type { ThrottleScope };
 
+/** Counters untouched this long, with no live block, are forgotten (unknown login ids above all). */
+export const COUNTER_RETENTION_MS = 30 * 24 * 3600 * 1000;
+/** How often a reservation also purges forgotten counters: the purge needs no timer of its own. */
+const PURGE_EVERY_MS = 3600 * 1000;
 
 export type ThrottleKey = { scope: ThrottleScope; key: string; policy: ScopePolicy };
 
@@ -74,15 +78,20 @@ export function createAttemptThrottle(deps: { counters: ThrottleCounterRepositor
   const run = <A extends unknown[], R>(tx: { (...a: A): R; immediate(...a: A): R }, ...args: A): R =>
     db.inTransaction ? tx(...args) : tx.immediate(...args);
 
+  let purgedAt = -Infinity;
   const reserve = db.transaction((keys: ThrottleKey[]): { wait: number; reserved: number[] } => {
     const now = clock.now().getTime();
+    if (now - purgedAt >= PURGE_EVERY_MS) {
+      counters.purgeUntouched(now - COUNTER_RETENTION_MS, now);
+      purgedAt = now;
+    }
     const states = keys.map((k) => ({ k, c: rolled(k.policy, read(k, now), now) }));
     const wait = Math.max(0, ...states.map((s) => waitMs(s.c, now)));
     if (wait > 0) return { wait, reserved: [] };
     const reserved: number[] = [];
     for (const { k, c } of states) {
       const next = penalised(k.policy, { ...c, failures: c.failures + 1 }, now);
-      counters.put(k.scope, k.key, next);
+      counters.put(k.scope, k.key, next, now);
       reserved.push(next.failures);
     }
     return { wait: 0, reserved };
@@ -92,14 +101,14 @@ export function createAttemptThrottle(deps: { counters: ThrottleCounterRepositor
     const now = clock.now().getTime();
     for (const k of keys) {
       const c = read(k, now);
-      if (k.policy.kind === "consecutive") counters.put(k.scope, k.key, { ...c, failures: 0, blocked_until: 0, locked: 0 });
-      else counters.put(k.scope, k.key, unreserved(k.policy, c));
+      if (k.policy.kind === "consecutive") counters.put(k.scope, k.key, { ...c, failures: 0, blocked_until: 0, locked: 0 }, now);
+      else counters.put(k.scope, k.key, unreserved(k.policy, c), now);
     }
   });
 
   const release = db.transaction((keys: ThrottleKey[]) => {
     const now = clock.now().getTime();
-    for (const k of keys) counters.put(k.scope, k.key, unreserved(k.policy, read(k, now)));
+    for (const k of keys) counters.put(k.scope, k.key, unreserved(k.policy, read(k, now)), now);
   });
 
   // The failure was counted and penalised at reservation; what is left is to say which thresholds it crossed.

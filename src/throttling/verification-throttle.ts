@@ -2,7 +2,7 @@ import type { Limits } from "../config.js";
 import type { AttemptThrottle, Escalation, ThrottleKey } from "./attempt-throttle.js";
 
 /** What a verification is counted on: always what was submitted, so real and unknown numbers behave alike. */
-export type VerificationAttemptKeys = { officerId: number; contractNumber: string; clientAddress: string };
+export type VerificationAttemptKeys = { officerId: number; ordererCode: string; contractNumber: string };
 
 export type VerificationReservation =
   | {
@@ -15,15 +15,19 @@ export type VerificationReservation =
   | { allowed: false; retryAfterSeconds: number; locked: boolean };
 
 /**
- * Wrong-key throttling: per officer (a window), per submitted contract number (consecutive
- * failures, then delays, then a lock until `admin key unlock`) and per client address (a window
- * shared with logins). See createAttemptThrottle for the reservation rules.
+ * Wrong-key throttling, only ever on the officer's own doing and their orderer's: per officer (a
+ * window over every number), per officer and submitted contract number (consecutive failures,
+ * then delays), and per orderer and contract number (consecutive, delays, then a lock until
+ * `admin key unlock`): the bound on guesses at one key, since only the guarantee's own orderer
+ * can ever open it (docs/SECURITY.md, KEY-06). Another orderer's failures, and other people's
+ * failures from the same client address, never delay an officer (issue 13). See
+ * createAttemptThrottle for the reservation rules.
  */
-export function createVerificationThrottle(attempts: AttemptThrottle, limits: Pick<Limits, "officer" | "contract" | "address">) {
+export function createVerificationThrottle(attempts: AttemptThrottle, limits: Pick<Limits, "officer" | "officerContract" | "contract">) {
   const keysOf = (keys: VerificationAttemptKeys): ThrottleKey[] => [
     { scope: "officer", key: String(keys.officerId), policy: limits.officer },
-    { scope: "contract", key: keys.contractNumber, policy: limits.contract },
-    { scope: "address", key: keys.clientAddress, policy: limits.address },
+    { scope: "officer_contract", key: `${keys.contractNumber}/${keys.officerId}`, policy: limits.officerContract },
+    { scope: "contract", key: `${keys.contractNumber}/${keys.ordererCode}`, policy: limits.contract },
   ];
   return {
     reserve(keys: VerificationAttemptKeys): VerificationReservation {

@@ -54,7 +54,7 @@ export function createVerificationService(deps: {
 
   return {
     async verify(request: VerifyRequest): Promise<VerifyResult> {
-      const reservation = throttle.reserve({ officerId: request.officer.id, contractNumber: request.contractNumber, clientAddress: request.clientAddress });
+      const reservation = throttle.reserve({ officerId: request.officer.id, ordererCode: request.officer.ordererCode, contractNumber: request.contractNumber });
       if (!reservation.allowed) {
         return { ok: false, reason: "throttled", retryAfterSeconds: reservation.retryAfterSeconds, locked: reservation.locked };
       }

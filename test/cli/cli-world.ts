@@ -27,7 +27,7 @@ export async function buildCliWorld(options: Parameters<typeof buildWorld>[0] = 
         stdin: options.stdin ?? "",
         clock: world.clock,
         hasher: world.hasher,
-        env: options.env ?? {},
+        env: options.env ?? { NODE_ENV: "test" },
         actor: "test-admin",
       });
       return { status, stdout, stderr };

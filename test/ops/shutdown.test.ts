@@ -51,7 +51,8 @@ describe("graceful shutdown", function () {
    * verifications are then in flight (reserved before their argon2 work), whatever the load. */
   async function reservations(n: number): Promise<void> {
     const db = new Database(world.databasePath, { readonly: true, fileMustExist: true });
-    const read = db.prepare<[string], { failures: number }>("SELECT failures FROM throttle_counters WHERE scope = 'contract' AND key = ?");
+    // The orderer's counter of the number ("NUMBER/ORDERER"): the officers here are all むつ市's.
+    const read = db.prepare<[string], { failures: number }>("SELECT failures FROM throttle_counters WHERE scope = 'contract' AND key = ? || '/022080'");
     try {
       for (let i = 0; i < 1000; i++) {
         if ((read.get(key.contractNumber)?.failures ?? 0) >= n) return;

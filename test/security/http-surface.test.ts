@@ -8,6 +8,7 @@ import { createServices } from "../../src/composition.js";
 import { createApp } from "../../src/app.js";
 import { loadConfig, PRODUCTION_LIMITS } from "../../src/config.js";
 import { createHttpServer, listen } from "../../src/http/listen.js";
+import { createLoginNameHash } from "../../src/security/keyed-hash.js";
 import { createLogger } from "../../src/logger.js";
 import { viewsDir } from "../../src/paths.js";
 import { givenOfficer } from "../support/given.js";
@@ -60,7 +61,7 @@ describe("security: the HTTP surface", () => {
     for (let i = 0; i < 6; i++) keep(await postLogin(agent, token, "somebody", "wrong password"));
     // One argon2 slot, no queue, and each verification held 50 ms: four of five parallel tries get 503.
     const slow = { ...world.hasher, verifyDummy: async (secret: string) => { await delay(50); return world.hasher.verifyDummy(secret); } };
-    const busyServices = createServices({ db: world.db, clock: world.clock, hasher: slow, limits: world.config.limits });
+    const busyServices = createServices({ db: world.db, clock: world.clock, hasher: slow, limits: world.config.limits, loginNames: createLoginNameHash(world.config.sessionSecrets[0]!) });
     const busyApp = createApp({ config: world.config, services: busyServices, clock: world.clock, logger: createLogger({ level: "silent" }) });
     const served = await serve(busyApp);
     try {
@@ -73,8 +74,9 @@ describe("security: the HTTP surface", () => {
       expect(statuses.filter((s) => s === 503).length).to.be.at.least(1);
       // A 503 costs no argon2 work and counts against nobody.
       expect(world.hasher.counts.verify - before).to.equal(statuses.filter((s) => s === 401).length);
+      const counted = createLoginNameHash(world.config.sessionSecrets[0]!); // unknown login ids are counted under their keyed hash
       many.forEach((r, i) => {
-        const row = world.db.prepare("SELECT failures FROM throttle_counters WHERE scope = 'login' AND key = ?").get(`someone-${i}`) as { failures: number };
+        const row = world.db.prepare("SELECT failures FROM throttle_counters WHERE scope = 'login' AND key = ?").get(counted(`someone-${i}`)) as { failures: number };
         expect(row.failures, `someone-${i}`).to.equal(r.status === 401 ? 1 : 0);
       });
     } finally {

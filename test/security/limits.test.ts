@@ -11,6 +11,8 @@ describe("security: the production limits", () => {
     expect(limits.officer).to.deep.equal({ kind: "window", limit: 10, windowMs: 15 * MINUTE, blockMs: 15 * MINUTE });
     expect(limits.contract).to.deep.equal({ kind: "consecutive", delayFrom: 20, firstDelayMs: 30_000, maxDelayMs: HOUR, lockAt: 100 });
     expect(limits.address).to.deep.equal({ kind: "window", limit: 100, windowMs: 24 * HOUR, blockMs: 24 * HOUR });
+    expect(limits.device).to.deep.equal({ kind: "window", limit: 10, windowMs: HOUR, blockMs: HOUR });
+    expect(limits.officerContract).to.deep.equal({ kind: "consecutive", delayFrom: 10, firstDelayMs: 30_000, maxDelayMs: HOUR, lockAt: 100 });
     expect(limits.form).to.deep.equal({ maxBytes: 4096, maxFields: 10 });
     expect(limits.argon2).to.deep.equal({ concurrency: 8, queue: 32, retryAfterSeconds: 1 });
     expect(limits.server).to.include({ headersTimeoutMs: 20_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, maxHeadersCount: 100, maxHeaderSize: 16384 });
@@ -33,6 +35,32 @@ describe("security: the production limits", () => {
     for (const bad of ["0", "-5", "lots", ""]) {
       expect(() => loadConfig({ ...production, NEW_SESSIONS_PER_ADDRESS: bad }), bad).to.throw(ConfigError, /NEW_SESSIONS_PER_ADDRESS/);
     }
+  });
+
+  it("when LOGIN_FAILURES_PER_ADDRESS_PER_DAY is set, then it replaces the daily cap of failed anonymous logins per address, in production too; nonsense is refused", () => {
+    const production = { NODE_ENV: "production", SESSION_SECRET: "x".repeat(32) };
+    expect(loadConfig({ ...production, LOGIN_FAILURES_PER_ADDRESS_PER_DAY: "5000" }).limits.address).to.deep.equal({ kind: "window", limit: 5000, windowMs: 24 * HOUR, blockMs: 24 * HOUR });
+    for (const bad of ["0", "-5", "lots", "", "1.5"]) {
+      expect(() => loadConfig({ ...production, LOGIN_FAILURES_PER_ADDRESS_PER_DAY: bad }), bad).to.throw(ConfigError, /LOGIN_FAILURES_PER_ADDRESS_PER_DAY must be an integer from 1 to 1000000/);
+    }
+  });
+
+  it("when NODE_ENV is unset, then the service behaves as in production: no built-in secret, Secure cookies, and limits cannot be lowered", () => {
+    for (const unset of [{}, { NODE_ENV: "" }]) {
+      expect(() => loadConfig(unset)).to.throw(ConfigError, /SESSION_SECRET is required when NODE_ENV=production/);
+      const config = loadConfig({ ...unset, SESSION_SECRET: "x".repeat(32) });
+      expect(config).to.deep.include({ nodeEnv: "production", cookieSecure: true });
+      expect(() => loadConfig({ ...unset, SESSION_SECRET: "x".repeat(32) }, { limits: { login: { lockAt: 1e9 } } })).to.throw(ConfigError, /cannot be overridden/);
+    }
+    expect(loadConfig({ NODE_ENV: "development" }).sessionSecrets).to.have.length(1);
+    expect(loadConfig({}, { sessionSecret: "optional" }).sessionSecrets, "the admin CLI may run without it").to.deep.equal([]);
+  });
+
+  it("when SESSION_SECRET lists several secrets, then all are kept in order (the first signs), and each must be 32 bytes or more", () => {
+    const [current, previous] = ["n".repeat(32), "o".repeat(40)];
+    expect(loadConfig({ NODE_ENV: "production", SESSION_SECRET: `${current}, ${previous}` }).sessionSecrets).to.deep.equal([current, previous]);
+    expect(() => loadConfig({ NODE_ENV: "production", SESSION_SECRET: `${current},short` }))
+      .to.throw(ConfigError, /SESSION_SECRET: secret 2 of 2 must be at least 32 bytes long/);
   });
 
   it("when the libuv pool is resized, then twice its threads are handed argon2 work at once; a nonsense size is refused", () => {

@@ -19,11 +19,11 @@ describe("security: the lockout service (for the admin CLI)", () => {
   it("when logins and numbers are locked, then they are listed, and unlocking one (typed any way) frees only it and is audited", () => {
     lock("login", "mutsu-tanaka");
     lock("login", "nobody");
-    lock("contract", "02208-000001");
+    lock("contract", "02208-000001/022080");
     const lockouts = world.services.lockouts;
     expect(lockouts.listLocked()).to.deep.equal({
       logins: [{ key: "mutsu-tanaka", failures: 100 }, { key: "nobody", failures: 100 }],
-      contracts: [{ key: "02208-000001", failures: 100 }],
+      contracts: [{ key: "02208-000001/022080", failures: 100 }],
     });
     expect(lockouts.unlockLogin(" Ｍｕｔｓｕ-Tanaka ", "admin-sato")).to.deep.equal({ ok: true, value: { key: "mutsu-tanaka", wasThrottled: true, failures: 100, locked: true } });
     expect(lockouts.unlockContract("02208ー000001", "admin-sato").ok).to.equal(true);

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import request from "supertest";
 import { createApp } from "../../src/app.js";
 import { createLogger } from "../../src/logger.js";
+import { createLoginNameHash } from "../../src/security/keyed-hash.js";
 import { givenOfficer } from "../support/given.js";
 import { buildTestApp, csrfTokenOf, type WebWorld } from "../support/web.js";
 import { comparable, count, headerNames, loginForm, postLogin, serve } from "./helpers.js";
@@ -114,14 +115,58 @@ describe("security: login throttling and lockout (production numbers)", () => {
     expect((await postLogin(agent, token, login, password)).status).to.equal(303);
   });
 
-  it("when an unknown username has failed 100 times, then it is locked just like a real one", async () => {
+  it("when an unknown username has failed 100 times, then it is locked just like a real one, kept only as a keyed hash, and `officer unlock` finds it", async () => {
     await failHundredTimes("no-such-officer");
     world.clock.advance(7 * 24 * 3600 * 1000);
     const { agent, token } = await loginForm(world.app);
     const res = await postLogin(agent, token, "no-such-officer", "still guessing");
     expect(res.status).to.equal(429);
     expect(res.text).to.contain("発行会社の担当窓口に解除をご依頼ください");
-    expect(count(world, "SELECT count(*) AS n FROM audit_events WHERE event = 'authn_login_lock' AND actor = 'no-such-officer'")).to.equal(1);
+    const hashed = createLoginNameHash(world.config.sessionSecrets[0]!)("no-such-officer");
+    expect(hashed).to.match(/^h:[0-9a-f]{32}$/);
+    expect(count(world, "SELECT count(*) AS n FROM audit_events WHERE event = 'authn_login_lock' AND actor = ?", hashed)).to.equal(1);
+    expect(count(world, "SELECT count(*) AS n FROM throttle_counters WHERE scope = 'login' AND key = ? AND locked = 1", hashed)).to.equal(1);
+    const everything = JSON.stringify([world.db.prepare("SELECT * FROM audit_events").all(), world.db.prepare("SELECT * FROM throttle_counters").all()]);
+    expect(everything).not.to.contain("no-such-officer");
+
+    const unlocked = world.services.lockouts.unlockLogin("No-Such-Officer", "admin-sato");
+    expect(unlocked).to.deep.equal({ ok: true, value: { key: "no-such-officer", wasThrottled: true, failures: 100, locked: true } });
+    expect(JSON.stringify(world.db.prepare("SELECT * FROM audit_events").all()), "the unlock's audit row too").not.to.contain("no-such-officer");
+    expect((await postLogin(agent, token, "no-such-officer", "still guessing")).status).to.equal(401);
+  });
+
+  it("when someone types a password into the login id box, then the audit trail and the counters hold only its keyed hash; a real login id stays readable", async () => {
+    const { login, password } = await givenOfficer(world);
+    const { agent, token } = await loginForm(world.app);
+    expect((await postLogin(agent, token, password, password)).status).to.equal(401);
+    expect((await postLogin(agent, token, login, "a wrong password here")).status).to.equal(401);
+    const rows = world.db.prepare("SELECT actor, outcome FROM audit_events WHERE event = 'authn_login_fail' ORDER BY id").all() as { actor: string; outcome: string }[];
+    expect(rows).to.deep.equal([
+      { actor: createLoginNameHash(world.config.sessionSecrets[0]!)(password), outcome: "unknown-user" },
+      { actor: login, outcome: "wrong-password" },
+    ]);
+    const everything = JSON.stringify([world.db.prepare("SELECT * FROM audit_events").all(), world.db.prepare("SELECT * FROM throttle_counters").all()]);
+    expect(everything).not.to.contain(password);
+  });
+
+  it("when an unknown username's counter has not been touched for 30 days, then it is forgotten at the next reservation (a locked one too); a real officer's lock stays", async () => {
+    const { login } = await givenOfficer(world);
+    const stored = (key: string) => count(world, "SELECT count(*) AS n FROM throttle_counters WHERE scope = 'login' AND key = ?", key);
+    const hashed = createLoginNameHash(world.config.sessionSecrets[0]!)("nobody-at-all");
+    const policy = world.config.limits.login;
+    for (const key of [login, hashed]) { // the unknown one last: its 30 days run from its last failure
+      for (let failures = 0; failures < policy.lockAt;) {
+        const attempt = world.services.attempts.reserve([{ scope: "login", key, policy }]);
+        if (attempt.allowed) { attempt.failed(); failures++; } else world.clock.advance(attempt.retryAfterSeconds * 1000);
+      }
+    }
+    world.clock.advance(29 * 24 * 3600 * 1000);
+    await failTimes("someone-else", 1);
+    expect(stored(hashed), "29 days on").to.equal(1);
+    world.clock.advance(2 * 24 * 3600 * 1000);
+    await failTimes("someone-else-again", 1);
+    expect(stored(hashed), "31 days on").to.equal(0);
+    expect(stored(login), "an officer's lock waits for an admin").to.equal(1);
   });
 
   it("when the officer logs in after four failures, then the count starts again", async () => {
@@ -151,7 +196,7 @@ describe("security: login throttling and lockout (production numbers)", () => {
     }
   });
 
-  it("when a logged-in officer guesses the current password on the change form, then the same login counter throttles it", async () => {
+  it("when a logged-in officer guesses the current password on the change form, then the login's counters throttle it: the device's 10, then the login id's", async () => {
     const { login, password } = await givenOfficer(world);
     const { agent, token } = await loginForm(world.app);
     expect((await postLogin(agent, token, login, password)).status).to.equal(303);
@@ -159,7 +204,8 @@ describe("security: login throttling and lockout (production numbers)", () => {
     const csrf = csrfTokenOf(page.text);
     const change = (current: string) => agent.post("/password").type("form")
       .send({ _csrf: csrf, currentPassword: current, newPassword: "a brand new passphrase here", confirmPassword: "a brand new passphrase here" });
-    for (let i = 0; i < 5; i++) expect((await change(`guess number ${i}`)).status).to.equal(400);
+    // The browser holds the device cookie from its login: 10 an hour on it, then as an unknown browser.
+    for (let i = 0; i < 15; i++) expect((await change(`guess number ${i}`)).status, `guess ${i + 1}`).to.equal(400);
     const before = world.hasher.counts.verify;
     const res = await change(password);
     expect(res.status).to.equal(429);

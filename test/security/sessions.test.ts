@@ -11,6 +11,9 @@ import { buildTestApp, csrfTokenOf, type WebWorld } from "../support/web.js";
 import { countCalls } from "../support/world.js";
 import { count, HOUR, loginForm, MINUTE, officerSession, postLogin, serve, type Agent } from "./helpers.js";
 
+/** The session cookie a response sets (a login also sets the device cookie). */
+const sessionCookieOf = (res: { headers: Record<string, unknown> }) => (res.headers["set-cookie"] as string[]).find((c) => /^(__Host-)?kakunin=/.test(c))!;
+
 /** m, t and p of a PHC string, whatever their order. */
 const paramsOf = (phc: string) => Object.fromEntries(phc.split("$")[3]!.split(",").map((kv) => kv.split("=")));
 
@@ -112,7 +115,7 @@ describe("security: sessions and passwords", () => {
     const { login, password } = await givenOfficer(world);
     const { agent, token } = await loginForm(world.app);
     const res = await postLogin(agent, token, login, password);
-    const cookie = decodeURIComponent(String((res.headers["set-cookie"] as unknown as string[])[0]).split(";")[0]!.split("=")[1]!);
+    const cookie = decodeURIComponent(sessionCookieOf(res).split(";")[0]!.split("=")[1]!);
     const sid = /^s:([^.]+)\./.exec(cookie)![1]!;
     expect((await agent.get("/verify")).status).to.equal(200);
     const officer = world.services.officers.findByLogin(login)!;
@@ -272,7 +275,7 @@ describe("security: sessions and passwords", () => {
     const { login, password } = await givenOfficer(world);
     const { agent, token } = await loginForm(world.app);
     const res = await postLogin(agent, token, login, password);
-    const cookie = (res.headers["set-cookie"] as unknown as string[])[0]!;
+    const cookie = sessionCookieOf(res);
     expect(cookie).to.match(/^kakunin=/);
     expect(cookie).to.contain("HttpOnly").and.to.contain("SameSite=Strict").and.to.contain("Path=/");
     expect(cookie).not.to.match(/Domain=/i);

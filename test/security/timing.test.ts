@@ -100,7 +100,7 @@ describe("security: enumeration (timing)", function () {
     verifyMs = calibrated.verifyMs;
     const unlimited = { delayFrom: 1e9, lockAt: 1e9 };
     const config = loadConfig({ NODE_ENV: "test" }, {
-      limits: { login: unlimited, contract: unlimited, officer: { limit: 1e9 }, address: { limit: 1e9 } },
+      limits: { login: unlimited, contract: unlimited, officerContract: unlimited, officer: { limit: 1e9 }, address: { limit: 1e9 } },
     });
     world = await buildWorld({ argon2: calibrated.params, limits: config.limits });
     world.db.pragma("synchronous = NORMAL"); // thousands of commits; fsync noise is not what is measured

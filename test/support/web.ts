@@ -2,15 +2,15 @@ import request from "supertest";
 import { createApp, type KakuninApp } from "../../src/app.js";
 import { loadConfig, type Config, type LimitOverrides } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
-import { buildWorld, type World } from "./world.js";
+import { buildWorld, TEST_SESSION_SECRET, type World } from "./world.js";
 
 export type WebWorld = World & { app: KakuninApp; config: Config; logs: string[] };
 
 /** A fresh database and an app over it, with a captured JSON log. The production limits apply
  * unless `limits` raises (or lowers) some of them. */
 export async function buildTestApp(options: { env?: NodeJS.ProcessEnv; limits?: LimitOverrides } = {}): Promise<WebWorld> {
-  const config = loadConfig({ NODE_ENV: "test", ...options.env }, { limits: options.limits });
-  const world = await buildWorld({ limits: config.limits });
+  const config = loadConfig({ NODE_ENV: "test", SESSION_SECRET: TEST_SESSION_SECRET, ...options.env }, { limits: options.limits });
+  const world = await buildWorld({ limits: config.limits, sessionSecret: config.sessionSecrets[0]! });
   const logs: string[] = [];
   const logger = createLogger({ level: "info", destination: { write: (line: string) => void logs.push(line) } });
   const app = createApp({ config, services: world.services, clock: world.clock, logger });

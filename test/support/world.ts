@@ -6,6 +6,10 @@ import { openMigratedDatabase, type Db } from "../../src/db/database.js";
 import { createRepositories, createServices, type Repositories, type Services } from "../../src/composition.js";
 import type { Limits } from "../../src/config.js";
 import { createHasher, type Argon2Params, type Hasher } from "../../src/security/hasher.js";
+import { createLoginNameHash } from "../../src/security/keyed-hash.js";
+
+/** The session secret of test worlds (as loadConfig's SESSION_SECRET; ≥ 32 bytes). */
+export const TEST_SESSION_SECRET = "kakunin-test-session-secret-0123456789";
 
 /** Real argon2id, cheap enough for a test suite. Production refuses anything below OWASP's floor. */
 export const TEST_ARGON2: Argon2Params = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
@@ -49,13 +53,14 @@ export type World = {
 };
 
 /** A fresh database file in a temporary folder, migrated, with its own services. */
-export async function buildWorld(options: { clock?: TestClock; argon2?: Argon2Params; limits?: Limits } = {}): Promise<World> {
+export async function buildWorld(options: { clock?: TestClock; argon2?: Argon2Params; limits?: Limits; sessionSecret?: string } = {}): Promise<World> {
   const dir = mkdtempSync(path.join(tmpdir(), "kakunin-test-"));
   const databasePath = path.join(dir, "kakunin.sqlite");
   const db = openMigratedDatabase(databasePath);
   const clock = options.clock ?? createTestClock();
   const hasher = countCalls(await createHasher(options.argon2 ?? TEST_ARGON2));
-  const services = createServices({ db, clock, hasher, ...(options.limits ? { limits: options.limits } : {}) });
+  const loginNames = createLoginNameHash(options.sessionSecret ?? TEST_SESSION_SECRET);
+  const services = createServices({ db, clock, hasher, loginNames, ...(options.limits ? { limits: options.limits } : {}) });
   return {
     dir, databasePath, db, clock, hasher, services, repositories: createRepositories(db),
     close() {

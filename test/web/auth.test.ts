@@ -65,7 +65,7 @@ describe("logging in and out", () => {
     const page = await request(world.app).get("/login");
     const res = await request(world.app).post("/login").set("Cookie", cookieHeader(page)).type("form")
       .send({ _csrf: csrfTokenOf(page.text), username: login, password });
-    const sid = decodeURIComponent(cookieHeader(res).split("=")[1]!).replace(/^s:/, "").split(".")[0]!;
+    const sid = decodeURIComponent(/(?:^|; )kakunin=([^;]+)/.exec(cookieHeader(res))![1]!).replace(/^s:/, "").split(".")[0]!;
     const rows = world.db.prepare("SELECT sid FROM sessions").all() as { sid: string }[];
     expect(rows.length).to.be.greaterThan(0);
     expect(JSON.stringify(rows)).not.to.contain(sid);
@@ -78,8 +78,9 @@ describe("logging in and out", () => {
     const verifyPage = await agent.get("/verify");
     const res = await agent.post("/logout").type("form").send({ _csrf: csrfTokenOf(verifyPage.text) });
     expect(res.status).to.equal(303);
-    expect(res.headers["clear-site-data"]).to.contain("cookies");
-    expect(world.db.prepare("SELECT count(*) AS n FROM sessions WHERE officer_id IS NOT NULL").get()).to.deep.equal({ n: 0 });
+    expect(res.headers["clear-site-data"]).to.contain("cache").and.contain("storage");
+    expect(String(res.headers["set-cookie"]), "the session cookie is cleared, the device cookie kept").to.match(/^kakunin=;/);
+    expect(world.db.prepare("SELECT count(*) AS n FROM sessions WHERE officer_id IS NOT NULL AND ended = 0").get()).to.deep.equal({ n: 0 });
     const after = await agent.get("/verify");
     expect(after.status).to.equal(303);
     expect(after.headers.location).to.equal("/login");
