@@ -12,6 +12,7 @@ import { createContext, type CliDeps } from "./admin/context.js";
 import { addDatabaseCommands } from "./admin/database.commands.js";
 import { addGuaranteeCommands } from "./admin/guarantee.commands.js";
 import { addLockoutCommands } from "./admin/lockout.commands.js";
+import { addNotificationCommands } from "./admin/notification.commands.js";
 import { addRegistryCommands } from "./admin/registry.commands.js";
 import { addSystemCommands } from "./admin/system.commands.js";
 
@@ -46,6 +47,7 @@ function buildProgram(ctx: ReturnType<typeof createContext>, setStatus: (status:
   // Actions return their exit status; commander only sees them finish.
   const run = (fn: (...args: any[]) => Promise<number>) => async (...args: any[]) => setStatus(await fn(...args));
   addRegistryCommands(program, ctx, run);
+  addNotificationCommands(program, ctx, run);
   addLockoutCommands(program, ctx, run);
   addGuaranteeCommands(program, ctx, run);
   addSystemCommands(program, ctx, run);

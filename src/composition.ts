@@ -15,6 +15,10 @@ import { createHoldingRepository } from "./holdings/holding.repository.js";
 import { createHoldingService } from "./holdings/holding.service.js";
 import { createIssuerRepository } from "./issuers/issuer.repository.js";
 import { createIssuerService } from "./issuers/issuer.service.js";
+import { createEventRepository } from "./notifications/event.repository.js";
+import { createMailboxRepository } from "./notifications/mailbox.repository.js";
+import { createNotificationService, type NotificationSettings } from "./notifications/notification.service.js";
+import { createOutboxRepository } from "./notifications/outbox.repository.js";
 import { createOfficerRepository } from "./officers/officer.repository.js";
 import { createOfficerService } from "./officers/officer.service.js";
 import { createOrdererRepository } from "./orderers/orderer.repository.js";
@@ -45,6 +49,9 @@ export function createRepositories(db: Db) {
     guarantees: createGuaranteeRepository(db),
     holdings: createHoldingRepository(db),
     contracts: createContractRepository(db),
+    events: createEventRepository(db),
+    outbox: createOutboxRepository(db),
+    mailboxes: createMailboxRepository(db),
     throttleCounters: createThrottleCounterRepository(db),
     health: createHealthRepository(db),
   };
@@ -52,7 +59,10 @@ export function createRepositories(db: Db) {
 
 export type Repositories = ReturnType<typeof createRepositories>;
 
-export type ServiceDeps = { db: Db; clock: Clock; hasher: Hasher; limits?: Limits };
+export type ServiceDeps = { db: Db; clock: Clock; hasher: Hasher; limits?: Limits; notifications?: NotificationSettings };
+
+/** Tests and tools that send no mail: links to a local service, mails held as not sent. */
+const LOCAL_NOTIFICATIONS: NotificationSettings = { publicBaseUrl: "http://localhost:3000", smtpConfigured: false };
 
 /**
  * The composition root: every service once, over one database, each handed the repositories it
@@ -60,14 +70,15 @@ export type ServiceDeps = { db: Db; clock: Clock; hasher: Hasher; limits?: Limit
  * Logins and verifications share one argon2 limiter (limits.argon2); issuance and the CLI's
  * password commands use the hasher as it is.
  */
-export function createServices({ db, clock, hasher, limits = PRODUCTION_LIMITS }: ServiceDeps) {
+export function createServices({ db, clock, hasher, limits = PRODUCTION_LIMITS, notifications: settings = LOCAL_NOTIFICATIONS }: ServiceDeps) {
   const repositories = createRepositories(db);
-  const { audit: auditRows, issuers, orderers, officers, sessions, guarantees, holdings, contracts, throttleCounters } = repositories;
+  const { audit: auditRows, issuers, orderers, officers, sessions, guarantees, holdings, contracts, throttleCounters, events, outbox, mailboxes } = repositories;
   const tx = createTransactions(db);
   const audit = createAuditService({ audit: auditRows, tx, clock });
   const attempts = createAttemptThrottle({ counters: throttleCounters, tx, clock });
   const onlineHasher = limitArgon2(hasher, limits.argon2);
   const officerService = createOfficerService({ officers, orderers, sessions, tx, clock, hasher, audit });
+  const notifications = createNotificationService({ events, outbox, mailboxes, orderers, contracts, tx, clock, audit, settings });
   return {
     audit,
     attempts,
@@ -75,7 +86,9 @@ export function createServices({ db, clock, hasher, limits = PRODUCTION_LIMITS }
     orderers: createOrdererService({ orderers, tx, clock, audit }),
     officers: officerService,
     issuance: createIssuanceService({ guarantees, issuers, orderers, tx, clock, hasher, audit }),
-    guarantees: createGuaranteeService({ guarantees, issuers, tx, clock, hasher, audit }),
+    // Every change of a guarantee records its events in the change's own transaction.
+    guarantees: createGuaranteeService({ guarantees, issuers, tx, clock, hasher, audit, onChange: notifications.recordGuaranteeChange }),
+    notifications,
     lockouts: createLockoutService({ counters: throttleCounters, tx, clock, audit }),
     holdings: createHoldingService({ holdings, guarantees, tx, clock, audit }),
     contracts: createContractService({ contracts, tx, clock, audit }),

@@ -7,6 +7,8 @@ import { createHttpServer, listen } from "./http/listen.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createHasher } from "./security/hasher.js";
 import { createServices } from "./composition.js";
+import { notificationSettings } from "./notifications/notification.service.js";
+import { startNotifications } from "./notifications/notification.runner.js";
 
 /** How long a shutdown waits for requests in flight before it closes their connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -67,7 +69,7 @@ async function main(logger: Logger): Promise<void> {
   }
   const db = openServiceDatabase(config);
   const hasher = await createHasher(config.argon2);
-  const services = createServices({ db, clock: systemClock, hasher, limits: config.limits });
+  const services = createServices({ db, clock: systemClock, hasher, limits: config.limits, notifications: notificationSettings(config.mail) });
   const app = createApp({ config, services, clock: systemClock, logger });
   // Timeouts (headers 20 s, request 30 s), keep-alive and header limits: config.limits.server.
   const server = createHttpServer(app, config.limits.server);
@@ -87,6 +89,8 @@ async function main(logger: Logger): Promise<void> {
     throw new StartupError(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
   }
   server.on("error", (error) => logger.error({ err: error }, "server error"));
+  // The daily scan and the mail sender run beside the requests, on unref'd timers.
+  const notifications = startNotifications({ config: config.mail, notifications: services.notifications, logger });
   logger.info({
     host: config.host, port, database: config.databasePath, nodeEnv: config.nodeEnv,
     argon2: { poolThreads: config.poolThreads, inFlight: config.limits.argon2.concurrency, queue: config.limits.argon2.queue },
@@ -112,9 +116,11 @@ async function main(logger: Logger): Promise<void> {
       server.closeAllConnections();
     }, SHUTDOWN_GRACE_MS);
     grace.unref();
-    server.close(() => {
+    server.close(async () => {
       clearTimeout(grace);
       app.close();
+      // The mail in hand is accepted and marked before the database closes.
+      await notifications.stop();
       // Closing checkpoints the WAL into the database file and removes the -wal file.
       db.close();
       logger.info({ signal }, "stopped");

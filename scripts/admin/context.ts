@@ -8,6 +8,7 @@ import { openMigratedDatabase, type Db } from "../../src/db/database.js";
 import { describeProblem, type Problem } from "../../src/result.js";
 import { createHasher, type Argon2Params, type Hasher } from "../../src/security/hasher.js";
 import { createServices, type Services } from "../../src/composition.js";
+import { notificationSettings } from "../../src/notifications/notification.service.js";
 
 /** Anything with write(): process.stdout, or a string collector in tests. */
 export type Output = { write(chunk: string): unknown; isTTY?: boolean };
@@ -68,7 +69,7 @@ export function createContext(deps: CliDeps): CliContext {
         throw new Error(`cannot open the database ${file}: ${(error as Error).message}`);
       }
       try {
-        return await fn(createServices({ db, clock: deps.clock, hasher, limits: config.limits }), db);
+        return await fn(createServices({ db, clock: deps.clock, hasher, limits: config.limits, notifications: notificationSettings(config.mail) }), db);
       } finally {
         db.close();
       }

@@ -1,0 +1,253 @@
+import { randomUUID } from "node:crypto";
+import type { AuditService } from "../audit/audit.service.js";
+import type { Clock } from "../clock.js";
+import type { MailConfig } from "../config.js";
+import type { ContractRepository } from "../contracts/contract.repository.js";
+import { requiredProducts } from "../contracts/checks.js";
+import type { Transactions } from "../db/transactions.js";
+import { addDays, tokyoDate } from "../format/era-date.js";
+import { certificateFields } from "../guarantees/certificate.presenter.js";
+import { PRODUCT_NAMES, type CertificateContent, type Product } from "../guarantees/certificate.schema.js";
+import type { GuaranteeVersion } from "../guarantees/guarantee.repository.js";
+import type { GuaranteeChange } from "../guarantees/guarantee.service.js";
+import { versionLabel } from "../guarantees/version-label.js";
+import type { Officer } from "../officers/officer.repository.js";
+import type { OrdererRepository } from "../orderers/orderer.repository.js";
+import { parseOrdererCode } from "../orderers/orderer.service.js";
+import { refusal, success, type Outcome } from "../result.js";
+import type { EventKind, EventPayload, EventRepository, FieldChange, NewEvent, Notice, OrdererEvent } from "./event.repository.js";
+import type { MailboxRepository } from "./mailbox.repository.js";
+import { parseMailAddress } from "../format/mail-address.js";
+import { digestMail, eventMail, noticePath } from "./notice-text.js";
+import type { OutboxRepository } from "./outbox.repository.js";
+
+/** What the notifications need to know of the mail set-up (config.ts reads it). */
+export type NotificationSettings = {
+  /** Where the links in mails point, without a trailing slash. */
+  publicBaseUrl: string;
+  /** False when no SMTP_URL is set: mails wait in the outbox, marked as not sent. */
+  smtpConfigured: boolean;
+};
+
+export const NO_SMTP = "no SMTP configured";
+
+export const notificationSettings = (mail: MailConfig): NotificationSettings => ({ publicBaseUrl: mail.publicBaseUrl, smtpConfigured: mail.smtpUrl !== null });
+
+/** Expiry warnings: within 30 days, within 7 days, passed (保証期限 D holds all of D). */
+const EXPIRY_HORIZON_DAYS = 30;
+/** The 未提出 reminder: this many days after the contract's 契約日. */
+const MISSING_AFTER_DAYS = 14;
+/** Notices per page. */
+export const NOTICES_PAGE_SIZE = 30;
+
+/** Retries: 1 minute, doubling; a row not delivered within 24 hours of its first try is given up. */
+const FIRST_RETRY_MS = 60_000;
+const GIVE_UP_AFTER_MS = 24 * 60 * 60_000;
+
+export type ScanResult = { today: string; events: number; mails: number };
+
+export function expiryKind(expiry: string, today: string): EventKind | undefined {
+  if (expiry < today) return "expiry_passed";
+  if (expiry <= addDays(today, 7)) return "expiry_within_7";
+  if (expiry <= addDays(today, EXPIRY_HORIZON_DAYS)) return "expiry_within_30";
+  return undefined;
+}
+
+export function createNotificationService(deps: {
+  events: EventRepository; outbox: OutboxRepository; mailboxes: MailboxRepository; orderers: OrdererRepository;
+  contracts: ContractRepository; tx: Transactions; clock: Clock; audit: AuditService; settings: NotificationSettings;
+}) {
+  const { events, outbox, mailboxes, orderers, contracts, tx, clock, audit, settings } = deps;
+  const now = () => clock.now().toISOString();
+  const messageIdDomain = new URL(settings.publicBaseUrl).hostname || "kakunin.invalid";
+
+  /** One outbox row per mailbox of the orderer. Inside the transaction that recorded the topic. */
+  function enqueueMails(ordererId: number, topic: string, compose: (ordererName: string) => { subject: string; text: string }): number {
+    const addresses = mailboxes.list(ordererId);
+    if (addresses.length === 0) return 0;
+    const mail = compose(orderers.findById(ordererId)!.name);
+    const at = now();
+    let queued = 0;
+    for (const to of addresses) {
+      // Fixed here: a retry, or a resend after a crash, carries the same Message-ID.
+      const messageId = `<${randomUUID()}@${messageIdDomain}>`;
+      if (outbox.insert({
+        channel: "mail", ordererId, topic, recipient: to, messageId, content: { to, ...mail }, createdAt: at, nextAttemptAt: at,
+        lastError: settings.smtpConfigured ? null : NO_SMTP,
+      })) queued++;
+    }
+    return queued;
+  }
+
+  /** Records the event once; on its first recording, its mails. Inside a transaction. */
+  function recordEvent(event: NewEvent): OrdererEvent | undefined {
+    const id = events.insert(event);
+    return id === undefined ? undefined : { ...event, id };
+  }
+
+  const scanTransaction = tx.transaction((today: string): ScanResult => {
+    const at = now();
+    const found = new Map<number, OrdererEvent[]>();
+    const keep = (event: OrdererEvent | undefined) => {
+      if (event) found.set(event.ordererId, [...(found.get(event.ordererId) ?? []), event]);
+    };
+    for (const c of events.expiring(today, addDays(today, EXPIRY_HORIZON_DAYS))) {
+      const kind = expiryKind(c.guaranteeExpiry, today)!;
+      // The expiry date is part of the subject: a 変更 that extends the 保証期限 warns again in time.
+      keep(recordEvent({
+        ordererId: c.ordererId, kind, guaranteeId: c.guaranteeId, contractId: null, subject: `guarantee:${c.guaranteeId}:${c.guaranteeExpiry}`,
+        payload: { contractNumber: c.contractNumber, projectName: c.projectName, guaranteeExpiry: c.guaranteeExpiry }, occurredAt: at,
+      }));
+    }
+    for (const candidate of events.contractsDatedBy(addDays(today, -MISSING_AFTER_DAYS))) {
+      const entry = contracts.find(candidate.ordererId, candidate.reference);
+      if (!entry) continue;
+      const held = entry.links.flatMap((l) => (l.held ? [l.held.product] : []));
+      const missing = requiredProducts(entry.contract).filter((p) => !held.includes(p));
+      if (missing.length === 0) continue;
+      keep(recordEvent({
+        ordererId: candidate.ordererId, kind: "guarantee_missing", guaranteeId: null, contractId: candidate.contractId, subject: `contract:${candidate.contractId}`,
+        payload: {
+          reference: entry.contract.reference, projectName: entry.contract.projectName, contractDate: entry.contract.contractDate,
+          missingProducts: missing.map((p) => PRODUCT_NAMES[p]),
+        },
+        occurredAt: at,
+      }));
+    }
+    let mails = 0;
+    for (const [ordererId, recorded] of found) {
+      mails += enqueueMails(ordererId, `digest:${recorded[0]!.id}`, (name) => digestMail(recorded, name, settings.publicBaseUrl, today));
+    }
+    const eventCount = [...found.values()].reduce((n, list) => n + list.length, 0);
+    audit.appendInTransaction({ event: "notify_scan", outcome: "ok", actorKind: "system", actor: "scan", detail: { today, events: eventCount, mails } });
+    return { today, events: eventCount, mails };
+  });
+
+  const markAllRead = tx.transaction((officer: Officer) => events.markAllRead(officer.ordererId, officer.id));
+
+  const changeMailbox = tx.transaction((op: "add" | "remove", ordererId: number, ordererCode: string, address: string, actor: string) => {
+    const done = op === "add" ? mailboxes.add(ordererId, address, now()) : mailboxes.remove(ordererId, address);
+    if (done) audit.appendInTransaction({ event: `orderer_mail_${op}`, outcome: "ok", actorKind: "admin", actor, ordererCode, detail: { address } });
+    return done;
+  });
+
+  const requeue = tx.transaction((actor: string) => {
+    const count = outbox.requeueFailed("mail", now());
+    audit.appendInTransaction({ event: "mail_retry", outcome: "ok", actorKind: "admin", actor, detail: { requeued: count } });
+    return count;
+  });
+
+  function findOrderer(rawCode: string): Outcome<{ id: number; code: string }> {
+    const code = parseOrdererCode(rawCode);
+    if (!code.ok) return code;
+    const orderer = orderers.findByCode(code.value);
+    return orderer ? success(orderer) : refusal({ field: "code", message: `no orderer ${code.value} is registered` });
+  }
+
+  return {
+    /**
+     * For guarantee.service's onChange, inside the transaction of the change: one event for every
+     * orderer that holds the guarantee, and its mails.
+     */
+    recordGuaranteeChange(change: GuaranteeChange): void {
+      const { guarantee } = change;
+      const diff = (before: GuaranteeVersion, after: GuaranteeVersion) => diffFields(guarantee.product, guarantee.contractNumber, before.content, after.content);
+      let version: GuaranteeVersion;
+      let extra: Pick<EventPayload, "changes" | "reason">;
+      if (change.kind === "withdrawn") {
+        version = change.withdrawn;
+        extra = { changes: diff(change.withdrawn, change.current) };
+      } else if (change.kind === "cancelled") {
+        version = change.current;
+        extra = { reason: change.reason };
+      } else {
+        version = change.after;
+        extra = { changes: diff(change.before, change.after) };
+      }
+      const payload: EventPayload = { contractNumber: guarantee.contractNumber, projectName: version.content.projectName, label: versionLabel(version), ...extra };
+      const kind: EventKind = change.kind === "cancelled" ? "guarantee_cancelled" : `version_${change.kind}`;
+      // A version is recorded once; a guarantee is cancelled once.
+      const subject = change.kind === "cancelled" ? `guarantee:${guarantee.id}` : `version:${version.id}`;
+      for (const ordererId of events.holdersOf(guarantee.id)) {
+        const event = recordEvent({ ordererId, kind, guaranteeId: guarantee.id, contractId: null, subject, payload, occurredAt: change.at });
+        if (event) enqueueMails(ordererId, `event:${event.id}`, (name) => eventMail(event, name, settings.publicBaseUrl));
+      }
+    },
+
+    /** The daily scan: expiry warnings and 未提出 reminders, each once, and one digest mail per orderer. */
+    scan: (): ScanResult => scanTransaction.immediate(tokyoDate(clock.now())),
+
+    /** The officer's orderer's notices below the cursor `before`, newest first. */
+    notices(officer: Officer, before: number | undefined): { notices: Notice[]; next: number | null } {
+      const page = events.page({ ordererId: officer.ordererId, officerId: officer.id, before: before ?? Number.MAX_SAFE_INTEGER, limit: NOTICES_PAGE_SIZE + 1 });
+      const shown = page.slice(0, NOTICES_PAGE_SIZE);
+      return { notices: shown, next: page.length > NOTICES_PAGE_SIZE ? shown.at(-1)!.id : null };
+    },
+    unreadCount: (officer: Officer) => events.unreadCount(officer.ordererId, officer.id),
+    /** Marks the notice read for the officer and returns where it leads; undefined for another orderer's or no notice. */
+    open(officer: Officer, eventId: number): string | undefined {
+      const event = events.findById(eventId);
+      if (!event || event.ordererId !== officer.ordererId) return undefined;
+      events.markRead(officer.id, event.id);
+      return noticePath(event);
+    },
+    markAllRead: (officer: Officer) => markAllRead.immediate(officer),
+
+    addMailbox(rawCode: string, rawAddress: string, actor: string): Outcome<string> {
+      const orderer = findOrderer(rawCode);
+      if (!orderer.ok) return orderer;
+      const address = parseMailAddress(rawAddress);
+      if (!address.ok) return address;
+      if (!changeMailbox.immediate("add", orderer.value.id, orderer.value.code, address.value, actor)) {
+        return refusal({ field: "address", message: `${address.value} is already a mailbox of ${orderer.value.code}` });
+      }
+      return success(address.value);
+    },
+    removeMailbox(rawCode: string, rawAddress: string, actor: string): Outcome<string> {
+      const orderer = findOrderer(rawCode);
+      if (!orderer.ok) return orderer;
+      const address = parseMailAddress(rawAddress);
+      if (!address.ok) return address;
+      if (!changeMailbox.immediate("remove", orderer.value.id, orderer.value.code, address.value, actor)) {
+        return refusal({ field: "address", message: `${address.value} is not a mailbox of ${orderer.value.code}` });
+      }
+      return success(address.value);
+    },
+    listMailboxes(rawCode: string): Outcome<string[]> {
+      const orderer = findOrderer(rawCode);
+      return orderer.ok ? success(mailboxes.list(orderer.value.id)) : orderer;
+    },
+
+    /** What the outbox holds: counts, and the unsent rows (failed first). */
+    mailStatus: (limit: number) => ({ counts: outbox.counts("mail"), unsent: outbox.listUnsent("mail", limit) }),
+    /** Failed mails become due now, with a fresh 24-hour window. */
+    retryFailedMails: (actor: string) => requeue.immediate(actor),
+
+    /** The sender's side: the next mail due now, if any. */
+    nextDueMail: () => outbox.nextDue("mail", now()),
+    /** Right after the SMTP server accepted it, before the next is taken. */
+    markMailSent: (id: number) => outbox.markSent(id, now()),
+    /** A refused or failed attempt: retried with back-off, or given up (permanent refusal, or 24 hours spent). */
+    markMailAttemptFailed(id: number, error: string, permanent: boolean): "retry" | "failed" {
+      const row = outbox.findById(id)!;
+      const at = clock.now();
+      const next = new Date(at.getTime() + FIRST_RETRY_MS * 2 ** Math.min(row.attempts, 20));
+      if (permanent || next.getTime() - new Date(row.createdAt).getTime() > GIVE_UP_AFTER_MS) {
+        outbox.markFailed(id, at.toISOString(), error);
+        return "failed";
+      }
+      outbox.markRetry(id, next.toISOString(), error);
+      return "retry";
+    },
+  };
+}
+
+/** The fields that differ between two versions, labelled and formatted as the certificate prints them. */
+function diffFields(product: Product, contractNumber: string, before: CertificateContent, after: CertificateContent): FieldChange[] {
+  const newer = new Map(certificateFields(product, contractNumber, after).map((f) => [f.key, f.value]));
+  return certificateFields(product, contractNumber, before)
+    .filter((f) => newer.get(f.key) !== f.value)
+    .map((f) => ({ label: f.label, before: f.value, after: newer.get(f.key) ?? "" }));
+}
+
+export type NotificationService = ReturnType<typeof createNotificationService>;
