@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { loadConfig, ConfigError } from "../../src/config.js";
+import { DEMO_OFFICER, seedDemo } from "../../src/demo/demo.js";
 import type { Officer } from "../../src/officers/officer.repository.js";
 import { givenOfficer } from "../support/given.js";
 import { buildCliWorld, givenIssued, givenRegistry, type CliWorld } from "./cli-world.js";
@@ -85,6 +86,22 @@ describe("admin CLI: orderer mail, mail status|retry, notify scan", () => {
     await hold(officer, issued!);
     expect(await world.run(["notify", "scan"])).to.deep.include({ status: 0, stdout: "scan of 2027-04-12: 1 new notice, 0 mails queued\n" });
     expect(await world.run(["notify", "scan"])).to.deep.include({ status: 0, stdout: "scan of 2027-04-12: 0 new notices, 0 mails queued\n" });
+  });
+});
+
+describe("the demo's notices", () => {
+  it("when the demo is seeded (twice), then its officer has the 変更-1 of the third sample and the register's 未提出 as notices, once each", async () => {
+    const world = await buildCliWorld();
+    try {
+      await seedDemo(world.services, world.clock);
+      await seedDemo(world.services, world.clock);
+      const officer = world.services.officers.findByLogin(DEMO_OFFICER.login)!;
+      const { notices } = world.services.notifications.notices(officer, undefined);
+      expect(notices.map((n) => n.kind).sort()).to.deep.equal(["guarantee_missing", "version_amended"]);
+      expect(world.services.notifications.unreadCount(officer)).to.equal(2);
+    } finally {
+      world.close();
+    }
   });
 });
 
