@@ -46,7 +46,7 @@ CREATE TABLE orderer_mailboxes (
 -- when failed_at is; otherwise it is due at next_attempt_at.
 CREATE TABLE outbox (
   id              INTEGER PRIMARY KEY,
-  channel         TEXT    NOT NULL CHECK (channel IN ('mail')),
+  channel         TEXT    NOT NULL CHECK (channel IN ('mail', 'webhook')),
   orderer_id      INTEGER NOT NULL REFERENCES orderers (id),
   topic           TEXT    NOT NULL,
   recipient       TEXT    NOT NULL,

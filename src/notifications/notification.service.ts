@@ -123,7 +123,12 @@ export function createNotificationService(deps: {
     return { today, events: eventCount, mails };
   });
 
-  const markAllRead = tx.transaction((officer: Officer) => events.markAllRead(officer.ordererId, officer.id));
+  const markAllRead = tx.transaction((officer: Officer, clientAddress: string) => {
+    events.markAllRead(officer.ordererId, officer.id);
+    audit.appendInTransaction({
+      event: "notices_mark_read", outcome: "ok", actorKind: "officer", actor: officer.login, officerId: officer.id, ordererCode: officer.ordererCode, clientAddress,
+    });
+  });
 
   const changeMailbox = tx.transaction((op: "add" | "remove", ordererId: number, ordererCode: string, address: string, actor: string) => {
     const done = op === "add" ? mailboxes.add(ordererId, address, now()) : mailboxes.remove(ordererId, address);
@@ -191,7 +196,7 @@ export function createNotificationService(deps: {
       events.markRead(officer.id, event.id);
       return noticePath(event);
     },
-    markAllRead: (officer: Officer) => markAllRead.immediate(officer),
+    markAllRead: (officer: Officer, clientAddress: string) => markAllRead.immediate(officer, clientAddress),
 
     addMailbox(rawCode: string, rawAddress: string, actor: string): Outcome<string> {
       const orderer = findOrderer(rawCode);

@@ -1,4 +1,5 @@
 import type { RequestHandler } from "express";
+import { clientAddress } from "../http/client-address.js";
 import { toNotificationsView } from "./notification.presenter.js";
 import type { NotificationService } from "./notification.service.js";
 
@@ -26,7 +27,7 @@ export function createNotificationHandlers(deps: { notifications: NotificationSe
 
   /** POST /notifications/read: every notice so far counts as read for this officer; back to the list. */
   const markAllRead: RequestHandler = (req, res) => {
-    notifications.markAllRead(req.user!);
+    notifications.markAllRead(req.user!, clientAddress(req));
     res.redirect(303, "/notifications");
   };
 

@@ -59,6 +59,7 @@ describe("notifications: the notices pages (/notifications)", () => {
     const page = await agent.get("/notifications");
     const res = await agent.post("/notifications/read").type("form").send({ _csrf: csrfTokenOf(page.text) });
     expect(res.status).to.equal(303);
+    expect(world.db.prepare("SELECT actor FROM audit_events WHERE event = 'notices_mark_read'").all()).to.deep.equal([{ actor: tanaka.login }]);
     const after = await agent.get("/notifications");
     expect(unreadCountOf(after.text)).to.equal(undefined);
     expect(after.text).not.to.match(/data-unread(?!-)/);
