@@ -148,7 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: { limits?: LimitOv
   // DOS-04's cap, raised by the operator where many offices share one egress address (a
   // prefecture's municipal gateway, say): they would share 100 login forms per 10 minutes.
   const newSessionsPerAddress = integerSetting("NEW_SESSIONS_PER_ADDRESS", PRODUCTION_LIMITS.newSessions.perAddress, 1, 1_000_000);
-  const mail = readMailConfig(env, production, port ?? 3000, problems);
+  const mail = readMailConfig(env, production, port !== undefined && port <= 65535 ? port : 3000, problems);
 
   if (overrides.limits && production) problems.push("limits cannot be overridden when NODE_ENV=production");
   const limits = mergeLimits(
