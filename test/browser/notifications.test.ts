@@ -1,3 +1,4 @@
+import { AxeBuilder } from "@axe-core/playwright";
 import { expect } from "chai";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -75,6 +76,8 @@ describe("in Chromium: an officer hears of a change through お知らせ", funct
     expect(list).to.include(`${sample.certificate.contractNumber} 変更-1 が登録されました`);
     expect(list).to.include("保証金額: 20,000,000 円 → 25,000,000 円");
     expect(await page.locator("[data-notice][data-unread]").count()).to.equal(1);
+    const axe = await new AxeBuilder({ page }).analyze();
+    expect(axe.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.help}`), "axe on the notices").to.deep.equal([]);
     await shot("02-notices");
 
     await Promise.all([
