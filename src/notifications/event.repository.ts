@@ -75,8 +75,10 @@ export function createEventRepository(db: Db) {
     ORDER BY e.id DESC LIMIT @limit`);
   const after = db.prepare<{ ordererId: number; after: number; limit: number }, EventRow>(`
     SELECT * FROM events WHERE orderer_id = @ordererId AND id > @after ORDER BY id LIMIT @limit`);
-  const unreadCount = db.prepare<{ ordererId: number; officerId: number }, { n: number }>(`
-    SELECT count(*) AS n FROM events e WHERE e.orderer_id = @ordererId AND ${UNREAD}`);
+  // Counted up to a cap: the header shows "99+" beyond it, and an officer who never reads a
+  // large orderer's notices must not make every page walk all of them.
+  const unreadCount = db.prepare<{ ordererId: number; officerId: number; cap: number }, { n: number }>(`
+    SELECT count(*) AS n FROM (SELECT 1 FROM events e WHERE e.orderer_id = @ordererId AND ${UNREAD} LIMIT @cap)`);
   const markRead = db.prepare("INSERT INTO notice_reads (officer_id, event_id) VALUES (@officerId, @eventId) ON CONFLICT DO NOTHING");
   const lastId = db.prepare<[number], { id: number | null }>("SELECT max(id) AS id FROM events WHERE orderer_id = ?");
   const setMark = db.prepare(`
@@ -113,7 +115,8 @@ export function createEventRepository(db: Db) {
       page.all(q).map((r) => ({ ...toEvent(r), read: r.unread === 0 })),
     /** The orderer's events after a cursor, oldest first (the API's feed). */
     after: (q: { ordererId: number; after: number; limit: number }) => after.all(q).map(toEvent),
-    unreadCount: (ordererId: number, officerId: number) => unreadCount.get({ ordererId, officerId })!.n,
+    /** The officer's unread notices, counted up to `cap`. */
+    unreadCount: (ordererId: number, officerId: number, cap: number) => unreadCount.get({ ordererId, officerId, cap })!.n,
     markRead: (officerId: number, eventId: number) => void markRead.run({ officerId, eventId }),
     /** Everything up to the orderer's latest event counts as read for the officer. Call inside a transaction. */
     markAllRead(ordererId: number, officerId: number): void {

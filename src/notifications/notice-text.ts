@@ -66,14 +66,19 @@ export function eventMail(event: OrdererEvent, ordererName: string, publicBaseUr
   };
 }
 
-/** The scan's one mail per orderer: every expiry warning and 未提出 reminder it found. */
+/** Entries a digest lists in full; the rest are counted and left to the notices page. */
+export const DIGEST_MAX_ENTRIES = 50;
+
+/** The scan's one mail per orderer: every expiry warning and 未提出 reminder it found (the first 50 in full). */
 export function digestMail(events: OrdererEvent[], ordererName: string, publicBaseUrl: string, today: string): { subject: string; text: string } {
-  const sections = events.flatMap((event, i) => [
+  const sections = events.slice(0, DIGEST_MAX_ENTRIES).flatMap((event, i) => [
     `${i + 1}. ${noticeHeadline(event.kind, event.payload)}`,
     ...detailLines(event).map((line) => (line === "" ? "" : `   ${line}`)),
     `   詳細: ${publicBaseUrl}${noticePath(event)}`,
     "",
   ]);
+  const rest = events.length - DIGEST_MAX_ENTRIES;
+  if (rest > 0) sections.push(`ほか${rest}件は、Kakunin の「お知らせ」でご確認ください: ${publicBaseUrl}/notifications`, "");
   return {
     subject: `【電子保証】保証期限・未提出のお知らせ（${formatEraDate(today)}、${events.length}件）`,
     text: [`${ordererName} ご担当者様`, "", `${formatEraDate(today)} の確認で、次の${events.length}件が見つかりました。`, "", ...sections, ...FOOTER].join("\n"),

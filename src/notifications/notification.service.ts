@@ -37,6 +37,8 @@ export const notificationSettings = (mail: MailConfig): NotificationSettings => 
 const EXPIRY_HORIZON_DAYS = 30;
 /** The 未提出 reminder: this many days after the contract's 契約日. */
 const MISSING_AFTER_DAYS = 14;
+/** Beyond this the header says "99+": counting further would only cost. */
+const UNREAD_COUNT_CAP = 100;
 /** Notices per page. */
 export const NOTICES_PAGE_SIZE = 30;
 
@@ -188,7 +190,8 @@ export function createNotificationService(deps: {
       const shown = page.slice(0, NOTICES_PAGE_SIZE);
       return { notices: shown, next: page.length > NOTICES_PAGE_SIZE ? shown.at(-1)!.id : null };
     },
-    unreadCount: (officer: Officer) => events.unreadCount(officer.ordererId, officer.id),
+    /** Unread notices of the officer, at most UNREAD_COUNT_CAP (the header shows "99+" beyond 99). */
+    unreadCount: (officer: Officer) => events.unreadCount(officer.ordererId, officer.id, UNREAD_COUNT_CAP),
     /** Marks the notice read for the officer and returns where it leads; undefined for another orderer's or no notice. */
     open(officer: Officer, eventId: number): string | undefined {
       const event = events.findById(eventId);

@@ -103,6 +103,21 @@ describe("notifications: mail through a real SMTP server on loopback", () => {
     expect(mutsuMail.text).not.to.include("02201-000009");
   });
 
+  it("when the scan finds more than 50 warnings for an orderer, then the digest lists 50 and points to the notices page for the rest", async () => {
+    world.clock.set("2027-04-12T01:00:00.000Z");
+    const { officer } = await givenOfficer(world);
+    const rows = Array.from({ length: 53 }, (_, i) => sampleCertificate({ contractNumber: `02208-${String(i + 1).padStart(6, "0")}` }));
+    for (const g of await givenGuarantees(world, rows)) await verifyAs(world, officer, g);
+    world.services.notifications.addMailbox("022080", "keiyaku@city.mutsu.lg.jp", "test");
+    world.services.notifications.scan();
+    expect(await sender.deliverDue()).to.equal(1);
+    const text = smtp.received[0]!.parsed.text!;
+    expect(smtp.received[0]!.parsed.subject).to.include("53件");
+    expect(text).to.include("50. 02208-000050");
+    expect(text).not.to.include("51. ");
+    expect(text).to.include(`ほか3件は、Kakunin の「お知らせ」でご確認ください: ${BASE}/notifications`);
+  });
+
   it("when the server answers 4xx, then goes down, then comes back, then every mail arrives exactly once", async () => {
     const { mine } = await givenTwoOrderers();
     world.services.guarantees.change(mine.contractNumber, "amendment", { guaranteeAmount: 25000000 }, "test");

@@ -71,6 +71,17 @@ describe("notifications: the notices pages (/notifications)", () => {
     expect(textOf((await agent.get("/notifications")).text)).to.include(`${issued.contractNumber} の保証が取消されました`);
   });
 
+  it("when more than 99 notices are unread, then the header says 99+", async () => {
+    world.clock.set("2027-04-12T01:00:00.000Z");
+    const tanaka = await givenOfficer(world);
+    const rows = Array.from({ length: 101 }, (_, i) => sampleCertificate({ contractNumber: `02208-${String(i + 1).padStart(6, "0")}` }));
+    for (const g of await givenGuarantees(world, rows)) await verifyAs(world, tanaka.officer, g);
+    expect(world.services.notifications.scan().events).to.equal(101);
+    const agent = await loginAs(world.app, tanaka.login, tanaka.password);
+    expect(unreadCountOf((await agent.get("/verify")).text)).to.equal(undefined);
+    expect((await agent.get("/verify")).text).to.match(/data-unread-count>99\+</);
+  });
+
   it("when 'mark all read' comes without the CSRF token, then it is refused and nothing is marked", async () => {
     const { tanaka } = await givenTwoNotices();
     const agent = await loginAs(world.app, tanaka.login, tanaka.password);
