@@ -16,8 +16,9 @@ import { createHoldingService } from "./holdings/holding.service.js";
 import { createIssuerRepository } from "./issuers/issuer.repository.js";
 import { createIssuerService } from "./issuers/issuer.service.js";
 import { createEventRepository } from "./notifications/event.repository.js";
+import { createMailService, type NotificationSettings } from "./notifications/mail.service.js";
 import { createMailboxRepository } from "./notifications/mailbox.repository.js";
-import { createNotificationService, type NotificationSettings } from "./notifications/notification.service.js";
+import { createNotificationService } from "./notifications/notification.service.js";
 import { createOutboxRepository } from "./notifications/outbox.repository.js";
 import { createOfficerRepository } from "./officers/officer.repository.js";
 import { createOfficerService } from "./officers/officer.service.js";
@@ -78,7 +79,8 @@ export function createServices({ db, clock, hasher, limits = PRODUCTION_LIMITS, 
   const attempts = createAttemptThrottle({ counters: throttleCounters, tx, clock });
   const onlineHasher = limitArgon2(hasher, limits.argon2);
   const officerService = createOfficerService({ officers, orderers, sessions, tx, clock, hasher, audit });
-  const notifications = createNotificationService({ events, outbox, mailboxes, orderers, contracts, tx, clock, audit, settings });
+  const mail = createMailService({ mailboxes, outbox, orderers, tx, clock, audit, settings });
+  const notifications = createNotificationService({ events, contracts, mail, tx, clock, audit, settings });
   return {
     audit,
     attempts,
@@ -89,6 +91,7 @@ export function createServices({ db, clock, hasher, limits = PRODUCTION_LIMITS, 
     // Every change of a guarantee records its events in the change's own transaction.
     guarantees: createGuaranteeService({ guarantees, issuers, tx, clock, hasher, audit, onChange: notifications.recordGuaranteeChange }),
     notifications,
+    mail,
     lockouts: createLockoutService({ counters: throttleCounters, tx, clock, audit }),
     holdings: createHoldingService({ holdings, guarantees, tx, clock, audit }),
     contracts: createContractService({ contracts, tx, clock, audit }),

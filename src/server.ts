@@ -7,7 +7,7 @@ import { createHttpServer, listen } from "./http/listen.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createHasher } from "./security/hasher.js";
 import { createServices } from "./composition.js";
-import { notificationSettings } from "./notifications/notification.service.js";
+import { notificationSettings } from "./notifications/mail.service.js";
 import { startNotifications } from "./notifications/notification.runner.js";
 
 /** How long a shutdown waits for requests in flight before it closes their connections. */
@@ -90,7 +90,7 @@ async function main(logger: Logger): Promise<void> {
   }
   server.on("error", (error) => logger.error({ err: error }, "server error"));
   // The daily scan and the mail sender run beside the requests, on unref'd timers.
-  const notifications = startNotifications({ config: config.mail, notifications: services.notifications, logger });
+  const notifications = startNotifications({ config: config.mail, notifications: services.notifications, mail: services.mail, logger });
   logger.info({
     host: config.host, port, database: config.databasePath, nodeEnv: config.nodeEnv,
     argon2: { poolThreads: config.poolThreads, inFlight: config.limits.argon2.concurrency, queue: config.limits.argon2.queue },

@@ -8,7 +8,7 @@ import { openMigratedDatabase, type Db } from "../../src/db/database.js";
 import { describeProblem, type Problem } from "../../src/result.js";
 import { createHasher, type Argon2Params, type Hasher } from "../../src/security/hasher.js";
 import { createServices, type Services } from "../../src/composition.js";
-import { notificationSettings } from "../../src/notifications/notification.service.js";
+import { notificationSettings } from "../../src/notifications/mail.service.js";
 
 /** Anything with write(): process.stdout, or a string collector in tests. */
 export type Output = { write(chunk: string): unknown; isTTY?: boolean };

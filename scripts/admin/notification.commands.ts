@@ -15,7 +15,7 @@ export function addNotificationCommands(program: Command, ctx: CliContext, run: 
     .argument("<address>", "a mail address")
     .action(run(async (code: string, address: string, _opts: unknown, cmd: Command) =>
       ctx.withServices(cmd, (s) => {
-        const added = s.notifications.addMailbox(code, address, ctx.deps.actor);
+        const added = s.mail.addMailbox(code, address, ctx.deps.actor);
         if (!added.ok) return ctx.refuse(added.problems);
         ctx.out(`mailbox ${added.value} added to orderer ${code.trim()}`);
         return 0;
@@ -28,7 +28,7 @@ export function addNotificationCommands(program: Command, ctx: CliContext, run: 
     .argument("<address>", "the mail address")
     .action(run(async (code: string, address: string, _opts: unknown, cmd: Command) =>
       ctx.withServices(cmd, (s) => {
-        const removed = s.notifications.removeMailbox(code, address, ctx.deps.actor);
+        const removed = s.mail.removeMailbox(code, address, ctx.deps.actor);
         if (!removed.ok) return ctx.refuse(removed.problems);
         ctx.out(`mailbox ${removed.value} removed from orderer ${code.trim()}`);
         return 0;
@@ -40,7 +40,7 @@ export function addNotificationCommands(program: Command, ctx: CliContext, run: 
     .argument("<code>", "the orderer's code")
     .action(run(async (code: string, _opts: unknown, cmd: Command) =>
       ctx.withServices(cmd, (s) => {
-        const listed = s.notifications.listMailboxes(code);
+        const listed = s.mail.listMailboxes(code);
         if (!listed.ok) return ctx.refuse(listed.problems);
         if (listed.value.length === 0) ctx.err(`orderer ${code.trim()} has no mailbox (add one with "orderer mail add")`);
         listed.value.forEach((address) => ctx.out(address));
@@ -54,7 +54,7 @@ export function addNotificationCommands(program: Command, ctx: CliContext, run: 
     .description("what waits in the mail outbox, and why")
     .action(run(async (_opts: unknown, cmd: Command) =>
       ctx.withServices(cmd, (s) => {
-        const { counts, unsent } = s.notifications.mailStatus(MAIL_STATUS_ROWS);
+        const { counts, unsent } = s.mail.status(MAIL_STATUS_ROWS);
         ctx.out(`pending ${counts.pending}, failed ${counts.failed}, sent ${counts.sent}${ctx.config().mail.smtpUrl === null ? " (SMTP_URL is not set: nothing is sent)" : ""}`);
         if (unsent.length === 0) return 0;
         const rows = unsent.map((r) => [
@@ -71,7 +71,7 @@ export function addNotificationCommands(program: Command, ctx: CliContext, run: 
     .description("re-queue the mails that were given up (failed), to be sent now")
     .action(run(async (_opts: unknown, cmd: Command) =>
       ctx.withServices(cmd, (s) => {
-        const count = s.notifications.retryFailedMails(ctx.deps.actor);
+        const count = s.mail.retryFailed(ctx.deps.actor);
         ctx.out(`${count} failed mail${count === 1 ? "" : "s"} re-queued`);
         return 0;
       })));

@@ -1,7 +1,5 @@
-import { randomUUID } from "node:crypto";
 import type { AuditService } from "../audit/audit.service.js";
 import type { Clock } from "../clock.js";
-import type { MailConfig } from "../config.js";
 import type { ContractRepository } from "../contracts/contract.repository.js";
 import { requiredProducts } from "../contracts/checks.js";
 import type { Transactions } from "../db/transactions.js";
@@ -12,26 +10,9 @@ import type { GuaranteeVersion } from "../guarantees/guarantee.repository.js";
 import type { GuaranteeChange } from "../guarantees/guarantee.service.js";
 import { versionLabel } from "../guarantees/version-label.js";
 import type { Officer } from "../officers/officer.repository.js";
-import type { OrdererRepository } from "../orderers/orderer.repository.js";
-import { parseOrdererCode } from "../orderers/orderer.service.js";
-import { refusal, success, type Outcome } from "../result.js";
 import type { EventKind, EventPayload, EventRepository, FieldChange, NewEvent, Notice, OrdererEvent } from "./event.repository.js";
-import type { MailboxRepository } from "./mailbox.repository.js";
-import { parseMailAddress } from "../format/mail-address.js";
+import type { MailService, NotificationSettings } from "./mail.service.js";
 import { digestMail, eventMail, noticePath } from "./notice-text.js";
-import type { OutboxRepository } from "./outbox.repository.js";
-
-/** What the notifications need to know of the mail set-up (config.ts reads it). */
-export type NotificationSettings = {
-  /** Where the links in mails point, without a trailing slash. */
-  publicBaseUrl: string;
-  /** False when no SMTP_URL is set: mails wait in the outbox, marked as not sent. */
-  smtpConfigured: boolean;
-};
-
-export const NO_SMTP = "no SMTP configured";
-
-export const notificationSettings = (mail: MailConfig): NotificationSettings => ({ publicBaseUrl: mail.publicBaseUrl, smtpConfigured: mail.smtpUrl !== null });
 
 /** Expiry warnings: within 30 days, within 7 days, passed (保証期限 D holds all of D). */
 const EXPIRY_HORIZON_DAYS = 30;
@@ -41,10 +22,6 @@ const MISSING_AFTER_DAYS = 14;
 const UNREAD_COUNT_CAP = 100;
 /** Notices per page. */
 export const NOTICES_PAGE_SIZE = 30;
-
-/** Retries: 1 minute, doubling; a row not delivered within 24 hours of its first try is given up. */
-const FIRST_RETRY_MS = 60_000;
-const GIVE_UP_AFTER_MS = 24 * 60 * 60_000;
 
 export type ScanResult = { today: string; events: number; mails: number };
 
@@ -56,30 +33,10 @@ export function expiryKind(expiry: string, today: string): EventKind | undefined
 }
 
 export function createNotificationService(deps: {
-  events: EventRepository; outbox: OutboxRepository; mailboxes: MailboxRepository; orderers: OrdererRepository;
-  contracts: ContractRepository; tx: Transactions; clock: Clock; audit: AuditService; settings: NotificationSettings;
+  events: EventRepository; contracts: ContractRepository; mail: MailService; tx: Transactions; clock: Clock; audit: AuditService; settings: NotificationSettings;
 }) {
-  const { events, outbox, mailboxes, orderers, contracts, tx, clock, audit, settings } = deps;
+  const { events, contracts, mail, tx, clock, audit, settings } = deps;
   const now = () => clock.now().toISOString();
-  const messageIdDomain = new URL(settings.publicBaseUrl).hostname || "kakunin.invalid";
-
-  /** One outbox row per mailbox of the orderer. Inside the transaction that recorded the topic. */
-  function enqueueMails(ordererId: number, topic: string, compose: (ordererName: string) => { subject: string; text: string }): number {
-    const addresses = mailboxes.list(ordererId);
-    if (addresses.length === 0) return 0;
-    const mail = compose(orderers.findById(ordererId)!.name);
-    const at = now();
-    let queued = 0;
-    for (const to of addresses) {
-      // Fixed here: a retry, or a resend after a crash, carries the same Message-ID.
-      const messageId = `<${randomUUID()}@${messageIdDomain}>`;
-      if (outbox.insert({
-        channel: "mail", ordererId, topic, recipient: to, messageId, content: { to, ...mail }, createdAt: at, nextAttemptAt: at,
-        lastError: settings.smtpConfigured ? null : NO_SMTP,
-      })) queued++;
-    }
-    return queued;
-  }
 
   /** Records the event once; on its first recording, its mails. Inside a transaction. */
   function recordEvent(event: NewEvent): OrdererEvent | undefined {
@@ -118,7 +75,7 @@ export function createNotificationService(deps: {
     }
     let mails = 0;
     for (const [ordererId, recorded] of found) {
-      mails += enqueueMails(ordererId, `digest:${recorded[0]!.id}`, (name) => digestMail(recorded, name, settings.publicBaseUrl, today));
+      mails += mail.enqueue(ordererId, `digest:${recorded[0]!.id}`, (name) => digestMail(recorded, name, settings.publicBaseUrl, today));
     }
     const eventCount = [...found.values()].reduce((n, list) => n + list.length, 0);
     audit.appendInTransaction({ event: "notify_scan", outcome: "ok", actorKind: "system", actor: "scan", detail: { today, events: eventCount, mails } });
@@ -131,25 +88,6 @@ export function createNotificationService(deps: {
       event: "notices_mark_read", outcome: "ok", actorKind: "officer", actor: officer.login, officerId: officer.id, ordererCode: officer.ordererCode, clientAddress,
     });
   });
-
-  const changeMailbox = tx.transaction((op: "add" | "remove", ordererId: number, ordererCode: string, address: string, actor: string) => {
-    const done = op === "add" ? mailboxes.add(ordererId, address, now()) : mailboxes.remove(ordererId, address);
-    if (done) audit.appendInTransaction({ event: `orderer_mail_${op}`, outcome: "ok", actorKind: "admin", actor, ordererCode, detail: { address } });
-    return done;
-  });
-
-  const requeue = tx.transaction((actor: string) => {
-    const count = outbox.requeueFailed("mail", now());
-    audit.appendInTransaction({ event: "mail_retry", outcome: "ok", actorKind: "admin", actor, detail: { requeued: count } });
-    return count;
-  });
-
-  function findOrderer(rawCode: string): Outcome<{ id: number; code: string }> {
-    const code = parseOrdererCode(rawCode);
-    if (!code.ok) return code;
-    const orderer = orderers.findByCode(code.value);
-    return orderer ? success(orderer) : refusal({ field: "code", message: `no orderer ${code.value} is registered` });
-  }
 
   return {
     /**
@@ -177,7 +115,7 @@ export function createNotificationService(deps: {
       const subject = change.kind === "cancelled" ? `guarantee:${guarantee.id}` : `version:${version.id}`;
       for (const ordererId of events.holdersOf(guarantee.id)) {
         const event = recordEvent({ ordererId, kind, guaranteeId: guarantee.id, contractId: null, subject, payload, occurredAt: change.at });
-        if (event) enqueueMails(ordererId, `event:${event.id}`, (name) => eventMail(event, name, settings.publicBaseUrl));
+        if (event) mail.enqueue(ordererId, `event:${event.id}`, (name) => eventMail(event, name, settings.publicBaseUrl));
       }
     },
 
@@ -200,53 +138,6 @@ export function createNotificationService(deps: {
       return noticePath(event);
     },
     markAllRead: (officer: Officer, clientAddress: string) => markAllRead.immediate(officer, clientAddress),
-
-    addMailbox(rawCode: string, rawAddress: string, actor: string): Outcome<string> {
-      const orderer = findOrderer(rawCode);
-      if (!orderer.ok) return orderer;
-      const address = parseMailAddress(rawAddress);
-      if (!address.ok) return address;
-      if (!changeMailbox.immediate("add", orderer.value.id, orderer.value.code, address.value, actor)) {
-        return refusal({ field: "address", message: `${address.value} is already a mailbox of ${orderer.value.code}` });
-      }
-      return success(address.value);
-    },
-    removeMailbox(rawCode: string, rawAddress: string, actor: string): Outcome<string> {
-      const orderer = findOrderer(rawCode);
-      if (!orderer.ok) return orderer;
-      const address = parseMailAddress(rawAddress);
-      if (!address.ok) return address;
-      if (!changeMailbox.immediate("remove", orderer.value.id, orderer.value.code, address.value, actor)) {
-        return refusal({ field: "address", message: `${address.value} is not a mailbox of ${orderer.value.code}` });
-      }
-      return success(address.value);
-    },
-    listMailboxes(rawCode: string): Outcome<string[]> {
-      const orderer = findOrderer(rawCode);
-      return orderer.ok ? success(mailboxes.list(orderer.value.id)) : orderer;
-    },
-
-    /** What the outbox holds: counts, and the unsent rows (failed first). */
-    mailStatus: (limit: number) => ({ counts: outbox.counts("mail"), unsent: outbox.listUnsent("mail", limit) }),
-    /** Failed mails become due now, with a fresh 24-hour window. */
-    retryFailedMails: (actor: string) => requeue.immediate(actor),
-
-    /** The sender's side: the next mail due now, if any. */
-    nextDueMail: () => outbox.nextDue("mail", now()),
-    /** Right after the SMTP server accepted it, before the next is taken. */
-    markMailSent: (id: number) => outbox.markSent(id, now()),
-    /** A refused or failed attempt: retried with back-off, or given up (permanent refusal, or 24 hours spent). */
-    markMailAttemptFailed(id: number, error: string, permanent: boolean): "retry" | "failed" {
-      const row = outbox.findById(id)!;
-      const at = clock.now();
-      const next = new Date(at.getTime() + FIRST_RETRY_MS * 2 ** Math.min(row.attempts, 20));
-      if (permanent || next.getTime() - new Date(row.createdAt).getTime() > GIVE_UP_AFTER_MS) {
-        outbox.markFailed(id, at.toISOString(), error);
-        return "failed";
-      }
-      outbox.markRetry(id, next.toISOString(), error);
-      return "retry";
-    },
   };
 }
 

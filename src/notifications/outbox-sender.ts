@@ -1,6 +1,6 @@
 import type { Logger } from "../logger.js";
 import { describeSendError, isPermanentRefusal, type MailTransport } from "./mailer.js";
-import type { NotificationService } from "./notification.service.js";
+import type { MailService } from "./mail.service.js";
 
 /** How often an idle sender looks for due mail (one indexed query). */
 const IDLE_POLL_MS = 2_000;
@@ -19,8 +19,8 @@ export type OutboxSender = {
  * mail, under the same Message-ID (docs/operations.md). Timers are unref'd: they never keep the
  * process alive.
  */
-export function createOutboxSender(deps: { notifications: NotificationService; transport: MailTransport; from: string; logger: Logger; idlePollMs?: number }): OutboxSender {
-  const { notifications, transport, from, logger, idlePollMs = IDLE_POLL_MS } = deps;
+export function createOutboxSender(deps: { mail: MailService; transport: MailTransport; from: string; logger: Logger; idlePollMs?: number }): OutboxSender {
+  const { mail, transport, from, logger, idlePollMs = IDLE_POLL_MS } = deps;
   let timer: NodeJS.Timeout | undefined;
   let pass: Promise<number> | undefined;
   let started = false;
@@ -28,16 +28,16 @@ export function createOutboxSender(deps: { notifications: NotificationService; t
 
   async function deliver(): Promise<number> {
     let sent = 0;
-    for (let row = notifications.nextDueMail(); row && !stopped; row = notifications.nextDueMail()) {
+    for (let row = mail.nextDue(); row && !stopped; row = mail.nextDue()) {
       try {
         await transport.send({ from, to: row.content.to, subject: row.content.subject, text: row.content.text, messageId: row.messageId });
       } catch (error) {
         const reason = describeSendError(error);
-        const outcome = notifications.markMailAttemptFailed(row.id, reason, isPermanentRefusal(error));
+        const outcome = mail.markAttemptFailed(row.id, reason, isPermanentRefusal(error));
         logger.warn({ outboxId: row.id, attempt: row.attempts + 1, outcome, reason }, "mail not delivered");
         continue;
       }
-      notifications.markMailSent(row.id);
+      mail.markSent(row.id);
       sent++;
       logger.info({ outboxId: row.id, messageId: row.messageId }, "mail sent");
     }

@@ -71,8 +71,8 @@ describe("admin CLI: orderer mail, mail status|retry, notify scan", () => {
     await hold(officer, issued!);
     await world.run(["orderer", "mail", "add", "022080", "keiyaku@city.mutsu.lg.jp"]);
     await world.run(["cancel", issued!.contractNumber, "--reason", "契約解除のため"]);
-    const row = world.services.notifications.nextDueMail()!;
-    world.services.notifications.markMailAttemptFailed(row.id, "550 5.1.1 no such user", true);
+    const row = world.services.mail.nextDue()!;
+    world.services.mail.markAttemptFailed(row.id, "550 5.1.1 no such user", true);
     expect((await world.run(["mail", "status"])).stdout).to.match(/pending 0, failed 1, sent 0[\s\S]*failed\s+keiyaku@city\.mutsu\.lg\.jp\s+1\s+-\s+550 5\.1\.1 no such user/);
     expect(await world.run(["mail", "retry"])).to.deep.include({ status: 0, stdout: "1 failed mail re-queued\n" });
     expect((await world.run(["mail", "status"])).stdout).to.include("pending 1, failed 0, sent 0");

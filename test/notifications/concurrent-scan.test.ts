@@ -26,7 +26,7 @@ describe("notifications: two processes scanning at once", () => {
       guaranteeExpiry: addDays(today, 10), issuedOn: addDays(today, -27),
     }));
     for (const issued of await givenGuarantees(world, rows)) await verifyAs(world, officer, issued);
-    world.services.notifications.addMailbox("022080", "keiyaku@city.mutsu.lg.jp", "test");
+    world.services.mail.addMailbox("022080", "keiyaku@city.mutsu.lg.jp", "test");
     world.db.close();
 
     const scans = [0, 1].map(() => spawnTs("scripts/admin.ts", ["--db", world.databasePath, "notify", "scan"], { NODE_ENV: "test" }));

@@ -31,7 +31,7 @@ describe("notifications: the sender killed mid-burst (kill -9 of the service)", 
     const rows = Array.from({ length: 10 }, (_, i) => sampleCertificate({ contractNumber: `02208-${String(i + 1).padStart(6, "0")}` }));
     const issued = await givenGuarantees(world, rows);
     for (const g of issued) await verifyAs(world, officer, g);
-    for (const box of ["keiyaku", "doboku", "zaisei", "kanri"]) world.services.notifications.addMailbox("022080", `${box}@city.mutsu.lg.jp`, "test");
+    for (const box of ["keiyaku", "doboku", "zaisei", "kanri"]) world.services.mail.addMailbox("022080", `${box}@city.mutsu.lg.jp`, "test");
     for (const g of issued) world.services.guarantees.change(g.contractNumber, "amendment", { guaranteeAmount: 25000000 }, "test");
     expect(outboxRows(world)).to.have.length(40);
 

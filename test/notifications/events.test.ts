@@ -21,8 +21,8 @@ describe("notifications: the orderer's event stream", () => {
 
     it("when a held guarantee is amended, then the orderer gets one 変更-1 event naming each changed field before and after, and one mail per mailbox", async () => {
       const { officer, issued } = await givenHeldSample();
-      world.services.notifications.addMailbox("022080", "keiyaku@city.mutsu.lg.jp", "test");
-      world.services.notifications.addMailbox("022080", "zaisei@city.mutsu.lg.jp", "test");
+      world.services.mail.addMailbox("022080", "keiyaku@city.mutsu.lg.jp", "test");
+      world.services.mail.addMailbox("022080", "zaisei@city.mutsu.lg.jp", "test");
       const changed = world.services.guarantees.change(issued.contractNumber, "amendment", { guaranteeAmount: 25000000, contractAmount: 60000000 }, "test");
       expect(changed.ok).to.equal(true);
 
@@ -40,7 +40,7 @@ describe("notifications: the orderer's event stream", () => {
 
     it("when a change is refused, then no event and no mail is recorded", async () => {
       const { officer, issued } = await givenHeldSample();
-      world.services.notifications.addMailbox("022080", "keiyaku@city.mutsu.lg.jp", "test");
+      world.services.mail.addMailbox("022080", "keiyaku@city.mutsu.lg.jp", "test");
       const refused = world.services.guarantees.change(issued.contractNumber, "amendment", { guaranteeAmount: 90000000 }, "test");
       expect(refused.ok).to.equal(false);
       expect(eventsOf(world, officer.ordererId)).to.deep.equal([]);
@@ -81,7 +81,7 @@ describe("notifications: the orderer's event stream", () => {
     it("when the 保証期限 comes within 30 days, then within 7, then passes, then each is one event, and re-runs add nothing", async () => {
       world = await buildWorld({ clock: createTestClock(at("2027-03-18")) });
       const { officer } = await givenHeldSample();
-      world.services.notifications.addMailbox("022080", "keiyaku@city.mutsu.lg.jp", "test");
+      world.services.mail.addMailbox("022080", "keiyaku@city.mutsu.lg.jp", "test");
       expect(world.services.notifications.scan().events, "31 days before").to.equal(0);
       world.clock.set(at("2027-03-19"));
       expect(world.services.notifications.scan()).to.deep.include({ events: 1, mails: 1 });

@@ -20,7 +20,7 @@ describe("notifications: mail through a real SMTP server on loopback", () => {
     world = await buildWorld({ notifications: { publicBaseUrl: BASE, smtpConfigured: true } });
     smtp = await startSmtpServer();
     const logger = createLogger({ level: "info", destination: { write: (line: string) => void logs.push(line) } });
-    sender = createOutboxSender({ notifications: world.services.notifications, transport: createSmtpTransport(smtp.url), from: FROM, logger });
+    sender = createOutboxSender({ mail: world.services.mail, transport: createSmtpTransport(smtp.url), from: FROM, logger });
   });
   afterEach(async () => {
     await sender.stop();
@@ -40,7 +40,7 @@ describe("notifications: mail through a real SMTP server on loopback", () => {
     ]);
     await verifyAs(world, mutsu.officer, mine!);
     await verifyAs(world, other.officer, theirs!);
-    const n = world.services.notifications;
+    const n = world.services.mail;
     n.addMailbox("022080", "keiyaku@city.mutsu.lg.jp", "test");
     n.addMailbox("022080", "doboku@city.mutsu.lg.jp", "test");
     n.addMailbox("022012", "keiyaku@city.other.lg.jp", "test");
@@ -108,7 +108,7 @@ describe("notifications: mail through a real SMTP server on loopback", () => {
     const { officer } = await givenOfficer(world);
     const rows = Array.from({ length: 53 }, (_, i) => sampleCertificate({ contractNumber: `02208-${String(i + 1).padStart(6, "0")}` }));
     for (const g of await givenGuarantees(world, rows)) await verifyAs(world, officer, g);
-    world.services.notifications.addMailbox("022080", "keiyaku@city.mutsu.lg.jp", "test");
+    world.services.mail.addMailbox("022080", "keiyaku@city.mutsu.lg.jp", "test");
     world.services.notifications.scan();
     expect(await sender.deliverDue()).to.equal(1);
     const text = smtp.received[0]!.parsed.text!;
@@ -169,7 +169,7 @@ describe("notifications: mail through a real SMTP server on loopback", () => {
     expect(given[0]!.attempts).to.equal(11);
 
     await smtp.up();
-    expect(world.services.notifications.retryFailedMails("test")).to.equal(2);
+    expect(world.services.mail.retryFailed("test")).to.equal(2);
     expect(await sender.deliverDue()).to.equal(2);
     expect(smtp.received).to.have.length(2);
   });
@@ -180,7 +180,7 @@ describe("notifications: mail through a real SMTP server on loopback", () => {
     // The first row's mailbox is refused by a transport that answers 550 for it alone.
     const real = createSmtpTransport(smtp.url);
     const refusing = createOutboxSender({
-      notifications: world.services.notifications, from: FROM, logger: createLogger({ level: "silent" }),
+      mail: world.services.mail, from: FROM, logger: createLogger({ level: "silent" }),
       transport: {
         send: (mail) => (mail.to === "doboku@city.mutsu.lg.jp" ? Promise.reject(Object.assign(new Error("550 no such user"), { responseCode: 550 })) : real.send(mail)),
         close: () => real.close(),

@@ -5,7 +5,7 @@ import type { Clock } from "../../src/clock.js";
 import { openMigratedDatabase, type Db } from "../../src/db/database.js";
 import { createRepositories, createServices, type Repositories, type Services } from "../../src/composition.js";
 import type { Limits } from "../../src/config.js";
-import type { NotificationSettings } from "../../src/notifications/notification.service.js";
+import type { NotificationSettings } from "../../src/notifications/mail.service.js";
 import { createHasher, type Argon2Params, type Hasher } from "../../src/security/hasher.js";
 
 /** Real argon2id, cheap enough for a test suite. Production refuses anything below OWASP's floor. */
