@@ -44,6 +44,11 @@ export function isPermanentRefusal(error: unknown): boolean {
   return typeof code === "number" && code >= 500 && code < 600;
 }
 
+/** The relay answered (a 4xx or 5xx for this mail), as opposed to no connection or no TLS. */
+export function answeredByServer(error: unknown): boolean {
+  return typeof (error as { responseCode?: unknown }).responseCode === "number";
+}
+
 /** One line for the outbox's last_error and the log: the SMTP answer or the connection failure, never a credential. */
 export function describeSendError(error: unknown): string {
   const e = error as { responseCode?: number; response?: string; code?: string; message?: string };

@@ -21,11 +21,12 @@ const MISSING_AFTER_DAYS = 14;
 /** Beyond this the header says "99+": counting further would only cost. */
 const UNREAD_COUNT_CAP = 100;
 /** Notices per page. */
-export const NOTICES_PAGE_SIZE = 30;
+const NOTICES_PAGE_SIZE = 30;
 
 export type ScanResult = { today: string; events: number; mails: number };
 
-export function expiryKind(expiry: string, today: string): EventKind | undefined {
+/** Which warning a 保証期限 calls for on `today`, if any: the most urgent one that applies. */
+function expiryKind(expiry: string, today: string): EventKind | undefined {
   if (expiry < today) return "expiry_passed";
   if (expiry <= addDays(today, 7)) return "expiry_within_7";
   if (expiry <= addDays(today, EXPIRY_HORIZON_DAYS)) return "expiry_within_30";
@@ -38,7 +39,7 @@ export function createNotificationService(deps: {
   const { events, contracts, mail, tx, clock, audit, settings } = deps;
   const now = () => clock.now().toISOString();
 
-  /** Records the event once; on its first recording, its mails. Inside a transaction. */
+  /** The event as recorded, or undefined when it was recorded before (the once-only rule). Inside a transaction. */
   function recordEvent(event: NewEvent): OrdererEvent | undefined {
     const id = events.insert(event);
     return id === undefined ? undefined : { ...event, id };

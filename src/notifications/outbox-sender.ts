@@ -1,5 +1,5 @@
 import type { Logger } from "../logger.js";
-import { describeSendError, isPermanentRefusal, type MailTransport } from "./mailer.js";
+import { answeredByServer, describeSendError, isPermanentRefusal, type MailTransport } from "./mailer.js";
 import type { MailService } from "./mail.service.js";
 
 /** How often an idle sender looks for due mail (one indexed query). */
@@ -35,6 +35,9 @@ export function createOutboxSender(deps: { mail: MailService; transport: MailTra
         const reason = describeSendError(error);
         const outcome = mail.markAttemptFailed(row.id, reason, isPermanentRefusal(error));
         logger.warn({ outboxId: row.id, attempt: row.attempts + 1, outcome, reason }, "mail not delivered");
+        // No answer at all (refused, timed out, TLS failed): the relay is unreachable, and the other
+        // mails would only wait out the same timeout. They are tried at the next pass.
+        if (!answeredByServer(error)) break;
         continue;
       }
       mail.markSent(row.id);
