@@ -3,7 +3,8 @@ import request from "supertest";
 import { givenGuarantees, givenOfficer, sampleCertificate } from "../support/given.js";
 import { buildTestApp, csrfTokenOf, loginAs, type WebWorld } from "../support/web.js";
 import { textOf } from "../web/guarantees.helpers.js";
-import { verifyAs } from "../contracts/support.js";
+import { contractForm } from "../contracts/fixtures.js";
+import { actorOf, verifyAs } from "../contracts/support.js";
 
 describe("notifications: the notices pages (/notifications)", () => {
   let world: WebWorld;
@@ -100,6 +101,18 @@ describe("notifications: the notices pages (/notifications)", () => {
     const id = (world.db.prepare("SELECT max(id) AS id FROM events").get() as { id: number }).id;
     expect((await agent.get(`/notifications/${id}`)).status).to.equal(404);
     expect((await agent.get("/notifications/abc")).status).to.equal(404);
+  });
+
+  it("when a contract's notice (未提出) is opened, then it leads to the contract in the register", async () => {
+    world.clock.set("2026-11-16T01:00:00.000Z");
+    const tanaka = await givenOfficer(world);
+    expect(world.services.contracts.save(actorOf(tanaka.officer), contractForm({ reference: "R8/001 第2号" }), null).ok).to.equal(true);
+    expect(world.services.notifications.scan().events).to.equal(1);
+    const agent = await loginAs(world.app, tanaka.login, tanaka.password);
+    const page = await agent.get("/notifications");
+    expect(textOf(page.text)).to.include("契約 R8/001 第2号 の前払金保証が未提出です");
+    const opened = await agent.get(/href="(\/notifications\/\d+)"/.exec(page.text)![1]!);
+    expect(opened.headers.location).to.equal(`/contracts/${encodeURIComponent("R8/001 第2号")}`);
   });
 
   it("when nobody is logged in, then /notifications sends to the login page", async () => {
