@@ -13,6 +13,7 @@ import { createContext, type CliDeps } from "./admin/context.js";
 import { addDatabaseCommands } from "./admin/database.commands.js";
 import { addGuaranteeCommands } from "./admin/guarantee.commands.js";
 import { addLockoutCommands } from "./admin/lockout.commands.js";
+import { addNotificationCommands } from "./admin/notification.commands.js";
 import { addRegistryCommands } from "./admin/registry.commands.js";
 import { addSessionCommands } from "./admin/session.commands.js";
 import { addSystemCommands } from "./admin/system.commands.js";
@@ -48,6 +49,7 @@ function buildProgram(ctx: ReturnType<typeof createContext>, setStatus: (status:
   // Actions return their exit status; commander only sees them finish.
   const run = (fn: (...args: any[]) => Promise<number>) => async (...args: any[]) => setStatus(await fn(...args));
   addRegistryCommands(program, ctx, run);
+  addNotificationCommands(program, ctx, run);
   addLockoutCommands(program, ctx, run);
   addSessionCommands(program, ctx, run);
   addGuaranteeCommands(program, ctx, run);

@@ -20,6 +20,8 @@ import { createRequestLog } from "./http/request-log.js";
 import { requireSameOrigin } from "./http/same-origin.js";
 import { createViewEngine } from "./http/views.js";
 import type { Logger } from "./logger.js";
+import { unreadBadge } from "./notifications/notification.presenter.js";
+import { createNotificationHandlers } from "./notifications/notifications.routes.js";
 import { createOrdererHandlers } from "./orderers/orderers.routes.js";
 import { publicDir, viewsDir } from "./paths.js";
 import { Argon2BusyError } from "./security/argon2-limiter.js";
@@ -139,7 +141,10 @@ export function createApp(deps: AppDeps): KakuninApp {
   });
   const exposeCsrfToken: RequestHandler = (req, res, next) => {
     res.locals.csrfToken = csrf.generateToken(req);
-    res.locals.officer = req.user ? { displayName: req.user.displayName, ordererName: req.user.ordererName } : undefined;
+    // The header's unread count: one indexed query per officer page.
+    res.locals.officer = req.user
+      ? { displayName: req.user.displayName, ordererName: req.user.ordererName, unreadNotices: unreadBadge(services.notifications.unreadCount(req.user)) }
+      : undefined;
     next();
   };
   // An officer's pages, error pages included, show who is logged in and a logout form. Of the
@@ -162,6 +167,7 @@ export function createApp(deps: AppDeps): KakuninApp {
     relyingContracts: (ordererId, contractNumber) => toRelyingContractViews(services.contracts.listRelyingOn(ordererId, contractNumber), contractNumber),
   });
   const contracts = createContractHandlers({ contracts: services.contracts, clock });
+  const notifications = createNotificationHandlers({ notifications: services.notifications });
 
   app.get("/", (req, res) => res.redirect(303, req.user ? "/verify" : "/login"));
   app.get("/orderers", orderers.acceptingList);
@@ -187,6 +193,9 @@ export function createApp(deps: AppDeps): KakuninApp {
   app.get("/contracts/:reference", officerOnly, contracts.show);
   app.get("/contracts/:reference/edit", officerOnly, contracts.editForm);
   app.post("/contracts/:reference", officerOnly, contracts.update);
+  app.get("/notifications", officerOnly, notifications.list);
+  app.post("/notifications/read", officerOnly, notifications.markAllRead);
+  app.get("/notifications/:id", officerOnly, notifications.open);
 
   app.use((_req, res) => {
     res.status(404).render("errors/error", { title: "ページが見つかりません", heading: "ページが見つかりません", status: 404 });

@@ -16,6 +16,11 @@ import { createHoldingRepository } from "./holdings/holding.repository.js";
 import { createHoldingService } from "./holdings/holding.service.js";
 import { createIssuerRepository } from "./issuers/issuer.repository.js";
 import { createIssuerService } from "./issuers/issuer.service.js";
+import { createEventRepository } from "./notifications/event.repository.js";
+import { createMailService, type NotificationSettings } from "./notifications/mail.service.js";
+import { createMailboxRepository } from "./notifications/mailbox.repository.js";
+import { createNotificationService } from "./notifications/notification.service.js";
+import { createOutboxRepository } from "./notifications/outbox.repository.js";
 import { createOfficerRepository } from "./officers/officer.repository.js";
 import { createOfficerService } from "./officers/officer.service.js";
 import { createOrdererRepository } from "./orderers/orderer.repository.js";
@@ -49,6 +54,9 @@ export function createRepositories(db: Db) {
     guarantees: createGuaranteeRepository(db),
     holdings: createHoldingRepository(db),
     contracts: createContractRepository(db),
+    events: createEventRepository(db),
+    outbox: createOutboxRepository(db),
+    mailboxes: createMailboxRepository(db),
     throttleCounters: createThrottleCounterRepository(db),
     health: createHealthRepository(db),
   };
@@ -58,7 +66,10 @@ export type Repositories = ReturnType<typeof createRepositories>;
 
 /** `loginNames`: the keyed hash of login ids that name no officer (from SESSION_SECRET); without
  * it, only what never meets such a login id works (the CLI run without SESSION_SECRET, benchmarks). */
-export type ServiceDeps = { db: Db; clock: Clock; hasher: Hasher; limits?: Limits; loginNames?: LoginNameHash };
+export type ServiceDeps = { db: Db; clock: Clock; hasher: Hasher; limits?: Limits; loginNames?: LoginNameHash; notifications?: NotificationSettings };
+
+/** Tests and tools that send no mail: links to a local service, mails held as not sent. */
+const LOCAL_NOTIFICATIONS: NotificationSettings = { publicBaseUrl: "http://localhost:3000", smtpConfigured: false };
 
 /**
  * The composition root: every service once, over one database, each handed the repositories it
@@ -66,15 +77,21 @@ export type ServiceDeps = { db: Db; clock: Clock; hasher: Hasher; limits?: Limit
  * Logins and verifications share one argon2 limiter (limits.argon2); issuance and the CLI's
  * password commands use the hasher as it is.
  */
-export function createServices({ db, clock, hasher, limits = PRODUCTION_LIMITS, loginNames = NO_LOGIN_NAME_HASH }: ServiceDeps) {
+export function createServices({
+  db, clock, hasher, limits = PRODUCTION_LIMITS, loginNames = NO_LOGIN_NAME_HASH, notifications: settings = LOCAL_NOTIFICATIONS,
+}: ServiceDeps) {
   const repositories = createRepositories(db);
-  const { audit: auditRows, auditCheckpoints, issuers, orderers, officers, sessions, guarantees, holdings, contracts, throttleCounters } = repositories;
+  const {
+    audit: auditRows, auditCheckpoints, issuers, orderers, officers, sessions, guarantees, holdings, contracts, throttleCounters, events, outbox, mailboxes,
+  } = repositories;
   const tx = createTransactions(db);
   const audit = createAuditService({ audit: auditRows, checkpoints: auditCheckpoints, tx, clock });
   const attempts = createAttemptThrottle({ counters: throttleCounters, tx, clock });
   const onlineHasher = limitArgon2(hasher, limits.argon2);
   const officerService = createOfficerService({ officers, orderers, sessions, tx, clock, hasher, audit });
   const sessionService = createSessionService({ sessions, tx, audit });
+  const mail = createMailService({ mailboxes, outbox, orderers, tx, clock, audit, settings });
+  const notifications = createNotificationService({ events, contracts, mail, tx, clock, audit, settings });
   return {
     audit,
     attempts,
@@ -82,7 +99,10 @@ export function createServices({ db, clock, hasher, limits = PRODUCTION_LIMITS, 
     orderers: createOrdererService({ orderers, tx, clock, audit }),
     officers: officerService,
     issuance: createIssuanceService({ guarantees, issuers, orderers, tx, clock, hasher, audit }),
-    guarantees: createGuaranteeService({ guarantees, issuers, tx, clock, hasher, audit }),
+    // Every change of a guarantee records its events in the change's own transaction.
+    guarantees: createGuaranteeService({ guarantees, issuers, tx, clock, hasher, audit, onChange: notifications.recordGuaranteeChange }),
+    notifications,
+    mail,
     lockouts: createLockoutService({ counters: throttleCounters, tx, clock, audit, loginNames, isOfficerLogin: (login) => officers.findByLogin(login) !== undefined }),
     holdings: createHoldingService({ holdings, guarantees, tx, clock, audit }),
     contracts: createContractService({ contracts, tx, clock, audit }),

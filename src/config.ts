@@ -1,4 +1,5 @@
 import path from "node:path";
+import { parseMailAddress } from "./format/mail-address.js";
 import { defaultDatabasePath, projectRoot } from "./paths.js";
 import { OWASP_ARGON2, type Argon2Params } from "./security/hasher.js";
 
@@ -20,7 +21,11 @@ export type Config = Readonly<{
   /** libuv's pool, where argon2 runs (UV_THREADPOOL_SIZE). */
   poolThreads: number;
   limits: Limits;
+  mail: MailConfig;
 }>;
+
+/** Notices by mail: SMTP_URL (null: mails wait in the outbox, not sent), MAIL_FROM, PUBLIC_BASE_URL. */
+export type MailConfig = Readonly<{ smtpUrl: string | null; from: string; publicBaseUrl: string }>;
 
 /**
  * "window": at most `limit` failures in `windowMs`; the failure that reaches it blocks the key
@@ -187,6 +192,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: { limits?: LimitOv
   const newSessionsPerAddress = integerSetting("NEW_SESSIONS_PER_ADDRESS", PRODUCTION_LIMITS.newSessions.perAddress, 1, 1_000_000);
   // RL-02 for the same gateways: failed anonymous logins one address (an IPv6 /64) may make a day.
   const loginFailuresPerAddress = integerSetting("LOGIN_FAILURES_PER_ADDRESS_PER_DAY", PRODUCTION_LIMITS.address.limit, 1, 1_000_000);
+  const mail = readMailConfig(env, production, port !== undefined && port <= 65535 ? port : 3000, problems);
+
   if (overrides.limits && production) problems.push("limits cannot be overridden when NODE_ENV=production");
   const limits = mergeLimits(
     {
@@ -212,7 +219,51 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: { limits?: LimitOv
     argon2: Object.freeze(argon2 as Argon2Params),
     poolThreads: poolThreads!,
     limits,
+    mail,
   });
+}
+
+/**
+ * SMTP_URL is never echoed in a problem: it may hold the relay's password. Links in mails must
+ * reach the service, so production with SMTP_URL needs PUBLIC_BASE_URL and MAIL_FROM.
+ */
+function readMailConfig(env: NodeJS.ProcessEnv, production: boolean, port: number, problems: string[]): MailConfig {
+  const smtpUrl = env.SMTP_URL ? env.SMTP_URL : null;
+  if (smtpUrl !== null) {
+    let url: URL | undefined;
+    try {
+      url = new URL(smtpUrl);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== "smtp:" && url.protocol !== "smtps:") || url.hostname === "") {
+      problems.push("SMTP_URL must be smtp://[user:password@]host[:port] or smtps://… (the value is not shown: it may hold a password)");
+    }
+  }
+  let publicBaseUrl = `http://localhost:${port}`;
+  if (env.PUBLIC_BASE_URL) {
+    const raw = env.PUBLIC_BASE_URL;
+    const url = URL.canParse(raw) ? new URL(raw) : undefined;
+    if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
+      problems.push(`PUBLIC_BASE_URL must be the service's address, e.g. https://kakunin.example.lg.jp (got "${raw}")`);
+    } else {
+      publicBaseUrl = url.toString().replace(/\/+$/, "");
+    }
+  } else if (production && smtpUrl !== null) {
+    problems.push("PUBLIC_BASE_URL is required with SMTP_URL when NODE_ENV=production (the links in mails)");
+  }
+  let from = `Kakunin <noreply@${new URL(publicBaseUrl).hostname}>`;
+  if (env.MAIL_FROM) {
+    const address = /<([^<>]*)>\s*$/.exec(env.MAIL_FROM)?.[1] ?? env.MAIL_FROM;
+    if (!parseMailAddress(address).ok || /[\r\n]/.test(env.MAIL_FROM)) {
+      problems.push(`MAIL_FROM must be an address, or a name and <address> (got "${env.MAIL_FROM}")`);
+    } else {
+      from = env.MAIL_FROM.trim();
+    }
+  } else if (production && smtpUrl !== null) {
+    problems.push("MAIL_FROM is required with SMTP_URL when NODE_ENV=production");
+  }
+  return Object.freeze({ smtpUrl, from, publicBaseUrl });
 }
 
 function mergeLimits(base: Limits, overrides: LimitOverrides): Limits {

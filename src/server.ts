@@ -9,6 +9,8 @@ import { createLogger, type Logger } from "./logger.js";
 import { createHasher } from "./security/hasher.js";
 import { createLoginNameHash } from "./security/keyed-hash.js";
 import { createServices } from "./composition.js";
+import { notificationSettings } from "./notifications/mail.service.js";
+import { startNotifications } from "./notifications/notification.runner.js";
 
 /** How long a shutdown waits for requests in flight before it closes their connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -81,7 +83,10 @@ async function main(logger: Logger): Promise<void> {
   }
   if (key.created) logger.warn({ keyFile: config.auditSigningKeyFile }, "created the audit signing key: keep its public key (npm run admin -- audit public-key) off this host");
   const hasher = await createHasher(config.argon2);
-  const services = createServices({ db, clock: systemClock, hasher, limits: config.limits, loginNames: createLoginNameHash(config.sessionSecrets[0]!) });
+  const services = createServices({
+    db, clock: systemClock, hasher, limits: config.limits, loginNames: createLoginNameHash(config.sessionSecrets[0]!),
+    notifications: notificationSettings(config.mail),
+  });
   const checkpoints = services.audit.scheduleCheckpoints(
     { signer: key.signer, logFile: config.auditCheckpointLog },
     { onError: (error) => logger.error({ err: error }, "audit checkpoint failed") },
@@ -106,6 +111,8 @@ async function main(logger: Logger): Promise<void> {
     throw new StartupError(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
   }
   server.on("error", (error) => logger.error({ err: error }, "server error"));
+  // The daily scan and the mail sender run beside the requests, on unref'd timers.
+  const notifications = startNotifications({ config: config.mail, notifications: services.notifications, mail: services.mail, logger });
   logger.info({
     host: config.host, port, database: config.databasePath, nodeEnv: config.nodeEnv,
     argon2: { poolThreads: config.poolThreads, inFlight: config.limits.argon2.concurrency, queue: config.limits.argon2.queue },
@@ -131,10 +138,12 @@ async function main(logger: Logger): Promise<void> {
       server.closeAllConnections();
     }, SHUTDOWN_GRACE_MS);
     grace.unref();
-    server.close(() => {
+    server.close(async () => {
       clearTimeout(grace);
       app.close();
-      // The last rows (the requests just finished) are signed before the database closes.
+      // The mail in hand is accepted and marked, and the last rows (the requests just finished)
+      // are signed, before the database closes.
+      await notifications.stop();
       checkpoints.stop();
       // Closing checkpoints the WAL into the database file and removes the -wal file.
       db.close();

@@ -9,6 +9,7 @@ import { describeProblem, type Problem } from "../../src/result.js";
 import { createHasher, type Argon2Params, type Hasher } from "../../src/security/hasher.js";
 import { createLoginNameHash } from "../../src/security/keyed-hash.js";
 import { createServices, type Services } from "../../src/composition.js";
+import { notificationSettings } from "../../src/notifications/mail.service.js";
 
 /** Anything with write(): process.stdout, or a string collector in tests. */
 export type Output = { write(chunk: string): unknown; isTTY?: boolean };
@@ -79,7 +80,10 @@ export function createContext(deps: CliDeps): CliContext {
       }
       try {
         const secret = config.sessionSecrets[0];
-        return await fn(createServices({ db, clock: deps.clock, hasher, limits: config.limits, ...(secret ? { loginNames: createLoginNameHash(secret) } : {}) }), db);
+        return await fn(createServices({
+          db, clock: deps.clock, hasher, limits: config.limits, notifications: notificationSettings(config.mail),
+          ...(secret ? { loginNames: createLoginNameHash(secret) } : {}),
+        }), db);
       } finally {
         db.close();
       }

@@ -14,9 +14,18 @@ import { versionLabel } from "./version-label.js";
 
 export type ChangeKind = "amendment" | "correction";
 
+/** What reached the platform for a guarantee: a 変更 or 訂正 (`before` -> `after`), a 変更取消
+ * (`withdrawn`, with the version in force again), or a 取消. */
+export type GuaranteeChange =
+  | { kind: "amended" | "corrected"; guarantee: Guarantee; before: GuaranteeVersion; after: GuaranteeVersion; at: string }
+  | { kind: "withdrawn"; guarantee: Guarantee; withdrawn: GuaranteeVersion; current: GuaranteeVersion; at: string }
+  | { kind: "cancelled"; guarantee: Guarantee; current: GuaranteeVersion; reason: string; at: string };
 
-export function createGuaranteeService(deps: { guarantees: GuaranteeRepository; issuers: IssuerRepository; tx: Transactions; clock: Clock; hasher: Hasher; audit: AuditService }) {
-  const { guarantees, issuers, tx: db, clock, hasher, audit } = deps;
+/** Told of every change inside the transaction that makes it (the notifications record their events there). */
+export type GuaranteeChangeListener = (change: GuaranteeChange) => void;
+
+export function createGuaranteeService(deps: { guarantees: GuaranteeRepository; issuers: IssuerRepository; tx: Transactions; clock: Clock; hasher: Hasher; audit: AuditService; onChange: GuaranteeChangeListener }) {
+  const { guarantees, issuers, tx: db, clock, hasher, audit, onChange } = deps;
   const now = () => clock.now().toISOString();
 
   function findLive(rawNumber: string): Outcome<{ guarantee: Guarantee; current: GuaranteeVersion }> {
@@ -59,27 +68,34 @@ export function createGuaranteeService(deps: { guarantees: GuaranteeRepository; 
         event: kind === "amendment" ? "guarantee_amend" : "guarantee_correct", outcome: "ok", actorKind: "admin", actor,
         ordererCode: guarantee.ordererCode, contractNumber: guarantee.contractNumber, detail: { sequence, label: versionLabel({ amendmentNumber }) },
       });
-      return success(guarantees.findVersion(guarantee.id, sequence)!);
+      const after = guarantees.findVersion(guarantee.id, sequence)!;
+      onChange({ kind: kind === "amendment" ? "amended" : "corrected", guarantee, before: current, after, at });
+      return success(after);
     },
   );
 
   const withdraw = db.transaction((guarantee: Guarantee, current: GuaranteeVersion, actor: string): Outcome<GuaranteeVersion> => {
     const changedMeanwhile = changedSince(guarantee, current);
     if (changedMeanwhile) return changedMeanwhile;
-    guarantees.retractVersion(current.id, "withdrawn", now());
+    const at = now();
+    guarantees.retractVersion(current.id, "withdrawn", at);
     audit.appendInTransaction({
       event: "guarantee_withdraw", outcome: "ok", actorKind: "admin", actor, ordererCode: guarantee.ordererCode,
       contractNumber: guarantee.contractNumber, detail: { sequence: current.sequence, label: versionLabel(current) },
     });
-    return success(guarantees.currentVersion(guarantee.id)!);
+    const inForce = guarantees.currentVersion(guarantee.id)!;
+    onChange({ kind: "withdrawn", guarantee, withdrawn: current, current: inForce, at });
+    return success(inForce);
   });
 
   const cancel = db.transaction((guarantee: Guarantee, reason: string, actor: string) => {
-    if (!guarantees.cancel(guarantee.id, reason, now())) return false;
+    const at = now();
+    if (!guarantees.cancel(guarantee.id, reason, at)) return false;
     audit.appendInTransaction({
       event: "guarantee_cancel", outcome: "ok", actorKind: "admin", actor, ordererCode: guarantee.ordererCode,
       contractNumber: guarantee.contractNumber, detail: { reason },
     });
+    onChange({ kind: "cancelled", guarantee, current: guarantees.currentVersion(guarantee.id)!, reason, at });
     return true;
   });
 
