@@ -1,3 +1,4 @@
+import type { KeyObject } from "node:crypto";
 import type { Command } from "commander";
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -52,8 +53,8 @@ function describeHead(head: { id: number; hash: string } | undefined): string {
 }
 
 /** The second half of `check --against-replica`: prints the comparison, returns the exit status. */
-async function checkReplica(ctx: CliContext, db: Db, replica: string, maxLagSeconds: number): Promise<0 | 1> {
-  const result = await compareWithReplica(db, replica, { clock: ctx.deps.clock, env: ctx.deps.env, maxLagMs: maxLagSeconds * 1000 });
+async function checkReplica(ctx: CliContext, db: Db, replica: string, maxLagSeconds: number, publicKey: KeyObject | undefined): Promise<0 | 1> {
+  const result = await compareWithReplica(db, replica, { clock: ctx.deps.clock, env: ctx.deps.env, maxLagMs: maxLagSeconds * 1000, ...(publicKey ? { publicKey } : {}) });
   if (!result.ok) {
     ctx.err(`error: replica check FAILED: ${result.problem}`);
     for (const problem of result.problems ?? []) ctx.err(`  ${problem}`);
@@ -166,7 +167,7 @@ disabled) is not in it: see docs/operations.md, "Restore drill".`)
         ctx.out("  integrity_check ok, foreign_key_check ok");
         ctx.out(`  ${describeChain(check)}`);
         ctx.out("check OK");
-        return opts.againstReplica === undefined ? 0 : checkReplica(ctx, db, opts.againstReplica, maxLagSeconds);
+        return opts.againstReplica === undefined ? 0 : checkReplica(ctx, db, opts.againstReplica, maxLagSeconds, trust.publicKey);
       });
     }));
 }

@@ -7,9 +7,15 @@ export type SchemaObject = { type: string; name: string; tblName: string; sql: s
 
 const normalise = (sql: string | null) => (sql ?? "").replace(/\s+/g, " ").trim();
 
-/** Tables, indexes, triggers and views, by type and name; SQLite's own objects (sqlite_*) left out. */
+/**
+ * Tables, indexes, triggers and views, by type and name. Left out: SQLite's own objects (sqlite_*)
+ * and the two bookkeeping tables Litestream adds to a database it replicates (a restored replica
+ * holds them); only those tables by name, so a trigger or view on them still counts.
+ */
 export function readSchema(db: Db): SchemaObject[] {
-  return (db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name")
+  return (db.prepare(`SELECT type, name, tbl_name, sql FROM sqlite_master
+                       WHERE name NOT LIKE 'sqlite_%' AND NOT (type = 'table' AND name IN ('_litestream_seq', '_litestream_lock'))
+                       ORDER BY type, name`)
     .all() as { type: string; name: string; tbl_name: string; sql: string | null }[])
     .map((r) => ({ type: r.type, name: r.name, tblName: r.tbl_name, sql: normalise(r.sql) }));
 }

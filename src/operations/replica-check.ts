@@ -1,3 +1,4 @@
+import type { KeyObject } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -32,7 +33,9 @@ export type ReplicaComparison =
  * after it are what the replica lacks. Rows younger than `maxLagMs` are in transit (Litestream
  * ships once per sync interval), so a replica missing only those is current.
  */
-export async function compareWithReplica(live: Db, replica: string, options: { clock: Clock; env: NodeJS.ProcessEnv; maxLagMs: number }): Promise<ReplicaComparison> {
+export async function compareWithReplica(
+  live: Db, replica: string, options: { clock: Clock; env: NodeJS.ProcessEnv; maxLagMs: number; publicKey?: KeyObject },
+): Promise<ReplicaComparison> {
   const audit = createRepositories(live).audit;
   const startedAt = options.clock.now().getTime();
   const liveLast = audit.findLast();
@@ -46,7 +49,9 @@ export async function compareWithReplica(live: Db, replica: string, options: { c
     const copy = openDatabase(restored.file, { mustExist: true });
     let check: DatabaseCheck;
     try {
-      check = checkDatabase(copy);
+      // Its signed checkpoints with the service's public key; not against the live checkpoint log,
+      // which may already name checkpoints still in transit.
+      check = checkDatabase(copy, { publicKey: options.publicKey, log: undefined });
     } finally {
       copy.close();
     }

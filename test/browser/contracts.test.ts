@@ -1,15 +1,13 @@
 import { AxeBuilder } from "@axe-core/playwright";
 import { expect } from "chai";
 import iconv from "iconv-lite";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Page } from "playwright-core";
-import { artifactsDir, fitsWidth, launchChromium, pressAndWaitForPage, requireChromium, visibleText, type Browser } from "./support/browser.js";
+import { fitsWidth, pressAndWaitForPage, visibleText } from "./support/browser.js";
 import { createOfficerSession } from "./support/officer.js";
 import { readPdf } from "./support/pdf.js";
-import { seededDatabase, type Seeded } from "./support/seed.js";
-import { startServer, type RunningServer } from "./support/server.js";
+import { useBrowserWorld } from "./support/world.js";
 
 /** No serious or critical axe violation on the page. */
 async function axeBlocking(page: Page): Promise<string[]> {
@@ -19,43 +17,15 @@ async function axeBlocking(page: Page): Promise<string[]> {
 }
 
 describe("in Chromium: the contract register", function () {
-  let dir: string;
-  let seeded: Seeded;
-  let server: RunningServer | undefined;
-  let browser: Browser | undefined;
-  let artifacts: string;
-
-  before(async function () {
-    requireChromium(this);
-    this.timeout(60_000);
-    dir = mkdtempSync(path.join(tmpdir(), "kakunin-browser-"));
-    artifacts = artifactsDir("contracts");
-    const [seed, launched] = await Promise.all([seededDatabase(dir), launchChromium()]);
-    browser = launched;
-    seeded = seed.seeded;
-    server = await startServer(seed.databasePath);
-  });
-
-  after(async function () {
-    this.timeout(20_000);
-    await browser?.close();
-    await server?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
-
-  afterEach(function () {
-    if (!browser || !server) return;
-    expect(browser.problems.take(), "CSP violations, script errors or failed static files").to.deep.equal([]);
-    expect(server.takeErrors(), "errors in the server log").to.deep.equal([]);
-  });
+  const world = useBrowserWorld("contracts");
 
   it("when an officer imports Excel's Shift_JIS ledger through the form, then the register shows a 要確認 row, and its contract prints on one A4 page; every page axe clean", async function () {
     this.timeout(90_000);
-    const page = browser!.page;
-    const base = server!.url;
-    const officer = createOfficerSession(base, seeded);
-    const sample = seeded.guarantees.sample;
-    const shot = (name: string) => page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+    const page = world.browser.page;
+    const base = world.server.url;
+    const officer = createOfficerSession(base, world.seeded);
+    const sample = world.seeded.guarantees.sample;
+    const shot = (name: string) => page.screenshot({ path: path.join(world.artifacts, `${name}.png`), fullPage: true });
 
     await officer.signIn(page);
     expect((await officer.verify(page, sample.certificate.contractNumber, sample.authKey)).pathname).to.equal(`/guarantees/${sample.certificate.contractNumber}`);
@@ -114,7 +84,7 @@ describe("in Chromium: the contract register", function () {
     expect(printed).to.include("前払金保証の保証金額が前払金額以上であること");
     const pdf = await page.pdf({ format: "A4", printBackground: true });
     await page.emulateMedia({ media: null });
-    writeFileSync(path.join(artifacts, "02-contract.pdf"), pdf);
+    writeFileSync(path.join(world.artifacts, "02-contract.pdf"), pdf);
     expect(readPdf(pdf).pages, "the contract prints on one A4 sheet").to.equal(1);
 
     // The guarantee's summary shows the 照合 of both contracts relying on it.

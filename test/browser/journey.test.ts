@@ -1,52 +1,21 @@
 import Database from "better-sqlite3";
 import { expect } from "chai";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { artifactsDir, launchChromium, pressAndWaitForPage, requireChromium, tabTo, visibleText, type Browser } from "./support/browser.js";
+import { pressAndWaitForPage, tabTo, visibleText } from "./support/browser.js";
 import { readPdf } from "./support/pdf.js";
-import { fullWidth, NEW_PASSWORD, seededDatabase, type Seeded } from "./support/seed.js";
-import { startServer, type RunningServer } from "./support/server.js";
+import { fullWidth, NEW_PASSWORD } from "./support/seed.js";
+import { useBrowserWorld } from "./support/world.js";
 
 describe("in Chromium: an officer's journey by keyboard alone", function () {
-  let dir: string;
-  let seeded: Seeded;
-  let databasePath: string;
-  let server: RunningServer | undefined;
-  let browser: Browser | undefined;
-  let artifacts: string;
-
-  before(async function () {
-    requireChromium(this);
-    this.timeout(60_000);
-    dir = mkdtempSync(path.join(tmpdir(), "kakunin-browser-"));
-    artifacts = artifactsDir("journey");
-    const [seed, launched] = await Promise.all([seededDatabase(dir), launchChromium()]);
-    browser = launched;
-    seeded = seed.seeded;
-    databasePath = seed.databasePath;
-    server = await startServer(seed.databasePath);
-  });
-
-  after(async function () {
-    this.timeout(20_000);
-    await browser?.close();
-    await server?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
-
-  afterEach(function () {
-    if (!browser || !server) return;
-    expect(browser.problems.take(), "CSP violations, script errors or failed static files").to.deep.equal([]);
-    expect(server.takeErrors(), "errors in the server log").to.deep.equal([]);
-  });
+  const world = useBrowserWorld("journey");
 
   it("when an officer logs in, changes the one-time password, verifies the sample typed in full width with a lower-case key, reads it, prints it and logs out, then it all works with Tab and Enter and the back button shows nothing of the certificate", async function () {
     this.timeout(60_000);
-    const page = browser!.page;
-    const base = server!.url;
-    const sample = seeded.guarantees.sample;
-    const shot = (name: string) => page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+    const page = world.browser.page;
+    const base = world.server.url;
+    const sample = world.seeded.guarantees.sample;
+    const shot = (name: string) => page.screenshot({ path: path.join(world.artifacts, `${name}.png`), fullPage: true });
 
     // The site's root leads a stranger to the login form.
     await page.goto(`${base}/`);
@@ -61,16 +30,16 @@ describe("in Chromium: an officer's journey by keyboard alone", function () {
     expect(await page.evaluate(() => document.activeElement?.id)).to.equal("main");
 
     await tabTo(page, "#username", { max: 1 });
-    await page.keyboard.type(seeded.officer.login);
+    await page.keyboard.type(world.seeded.officer.login);
     await tabTo(page, "#password", { max: 1 });
-    await page.keyboard.type(seeded.officer.initialPassword);
+    await page.keyboard.type(world.seeded.officer.initialPassword);
     expect((await pressAndWaitForPage(page)).pathname, "a one-time password leads to the change").to.equal("/password");
 
     // The forced password change, and nothing else is reachable before it.
     expect(await visibleText(page)).to.include("初回ログインのため、新しいパスワードを設定してください。");
     await shot("02-password");
     await tabTo(page, "#currentPassword");
-    await page.keyboard.type(seeded.officer.initialPassword);
+    await page.keyboard.type(world.seeded.officer.initialPassword);
     await tabTo(page, "#newPassword", { max: 1 });
     await page.keyboard.type(NEW_PASSWORD);
     await tabTo(page, "#confirmPassword", { max: 1 });
@@ -131,7 +100,7 @@ describe("in Chromium: an officer's journey by keyboard alone", function () {
     expect((await printAudited).status(), "the print is reported to the audit trail").to.equal(204);
     expect(await page.evaluate(() => (window as Window & { printCalls?: number }).printCalls), "印刷 opens the print dialog once").to.equal(1);
     const pdf = await page.pdf({ format: "A4", printBackground: true });
-    writeFileSync(path.join(artifacts, "05-certificate.pdf"), pdf);
+    writeFileSync(path.join(world.artifacts, "05-certificate.pdf"), pdf);
     expect(readPdf(pdf).pages, "the certificate prints on one A4 sheet").to.equal(1);
 
     // ログアウト sits in the header: back up to it with Shift+Tab.
@@ -148,16 +117,16 @@ describe("in Chromium: an officer's journey by keyboard alone", function () {
     await shot("06-back-after-logout");
 
     // What the server kept: each step in the audit trail, and no key or password anywhere.
-    const db = new Database(databasePath, { readonly: true, fileMustExist: true });
+    const db = new Database(world.databasePath, { readonly: true, fileMustExist: true });
     try {
       const events = db.prepare("SELECT event, outcome FROM audit_events WHERE contract_number = ? ORDER BY id").all("02208-000001") as { event: string }[];
       expect(events.map((e) => e.event)).to.include.members(["key_verify_success", "guarantee_view", "certificate_view", "certificate_print"]);
       const everything = JSON.stringify(db.prepare("SELECT * FROM audit_events").all()).toLowerCase();
-      for (const secret of [sample.authKey, seeded.officer.initialPassword, NEW_PASSWORD]) expect(everything).not.to.include(secret.toLowerCase());
+      for (const secret of [sample.authKey, world.seeded.officer.initialPassword, NEW_PASSWORD]) expect(everything).not.to.include(secret.toLowerCase());
     } finally {
       db.close();
     }
-    const log = server!.output().toLowerCase();
-    for (const secret of [sample.authKey, seeded.officer.initialPassword, NEW_PASSWORD]) expect(log, "secrets in the server log").not.to.include(secret.toLowerCase());
+    const log = world.server.output().toLowerCase();
+    for (const secret of [sample.authKey, world.seeded.officer.initialPassword, NEW_PASSWORD]) expect(log, "secrets in the server log").not.to.include(secret.toLowerCase());
   });
 });
