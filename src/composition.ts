@@ -1,3 +1,7 @@
+import { createAccessTokens } from "./api/access-token.js";
+import { createApiService } from "./api/api.service.js";
+import { createApiClientRepository } from "./api-clients/api-client.repository.js";
+import { createApiClientService } from "./api-clients/api-client.service.js";
 import { createAuditRepository } from "./audit/audit.repository.js";
 import { createAuditService } from "./audit/audit.service.js";
 import { createLoginService } from "./auth/login.service.js";
@@ -45,6 +49,7 @@ export function createRepositories(db: Db) {
     guarantees: createGuaranteeRepository(db),
     holdings: createHoldingRepository(db),
     contracts: createContractRepository(db),
+    apiClients: createApiClientRepository(db),
     throttleCounters: createThrottleCounterRepository(db),
     health: createHealthRepository(db),
   };
@@ -62,12 +67,16 @@ export type ServiceDeps = { db: Db; clock: Clock; hasher: Hasher; limits?: Limit
  */
 export function createServices({ db, clock, hasher, limits = PRODUCTION_LIMITS }: ServiceDeps) {
   const repositories = createRepositories(db);
-  const { audit: auditRows, issuers, orderers, officers, sessions, guarantees, holdings, contracts, throttleCounters } = repositories;
+  const { audit: auditRows, issuers, orderers, officers, sessions, guarantees, holdings, contracts, apiClients, throttleCounters } = repositories;
   const tx = createTransactions(db);
   const audit = createAuditService({ audit: auditRows, tx, clock });
   const attempts = createAttemptThrottle({ counters: throttleCounters, tx, clock });
   const onlineHasher = limitArgon2(hasher, limits.argon2);
   const officerService = createOfficerService({ officers, orderers, sessions, tx, clock, hasher, audit });
+  const verification = createVerificationService({
+    guarantees, holdings, throttle: createVerificationThrottle(attempts, limits), tx, clock, hasher: onlineHasher, audit,
+  });
+  const apiClientService = createApiClientService({ apiClients, orderers, attempts, limits, tx, clock, audit });
   return {
     audit,
     attempts,
@@ -80,8 +89,11 @@ export function createServices({ db, clock, hasher, limits = PRODUCTION_LIMITS }
     holdings: createHoldingService({ holdings, guarantees, tx, clock, audit }),
     contracts: createContractService({ contracts, tx, clock, audit }),
     login: createLoginService({ officers: officerService, sessions, attempts, tx, hasher: onlineHasher, audit, limits }),
-    verification: createVerificationService({
-      guarantees, holdings, throttle: createVerificationThrottle(attempts, limits), tx, clock, hasher: onlineHasher, audit,
+    verification,
+    apiClients: apiClientService,
+    /** The API over the same services; its token key lives as long as this process (see createAccessTokens). */
+    api: createApiService({
+      apiClients: apiClientService, tokens: createAccessTokens(clock), verification, holdings, guarantees, tx, clock, audit,
     }),
     health: repositories.health,
     /** The web app's session store (it starts a purge timer, so it is built only by the app). */
