@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { systemClock } from "../src/clock.js";
 import { ConfigError } from "../src/config.js";
 import { createContext, type CliDeps } from "./admin/context.js";
+import { addApiClientCommands } from "./admin/api-client.commands.js";
 import { addDatabaseCommands } from "./admin/database.commands.js";
 import { addGuaranteeCommands } from "./admin/guarantee.commands.js";
 import { addLockoutCommands } from "./admin/lockout.commands.js";
@@ -48,6 +49,7 @@ function buildProgram(ctx: ReturnType<typeof createContext>, setStatus: (status:
   addRegistryCommands(program, ctx, run);
   addLockoutCommands(program, ctx, run);
   addGuaranteeCommands(program, ctx, run);
+  addApiClientCommands(program, ctx, run);
   addSystemCommands(program, ctx, run);
   addDatabaseCommands(program, ctx, run);
   return program;
