@@ -1,4 +1,4 @@
-import { createAccessTokens } from "./api/access-token.js";
+import { createAccessTokens, type TokenKeys } from "./api/access-token.js";
 import { createApiService } from "./api/api.service.js";
 import { createApiClientRepository } from "./api-clients/api-client.repository.js";
 import { createApiClientService } from "./api-clients/api-client.service.js";
@@ -57,7 +57,8 @@ export function createRepositories(db: Db) {
 
 export type Repositories = ReturnType<typeof createRepositories>;
 
-export type ServiceDeps = { db: Db; clock: Clock; hasher: Hasher; limits?: Limits };
+/** tokenKeys: the access tokens' key pair; a new one per process unless given (tests sign their own tokens). */
+export type ServiceDeps = { db: Db; clock: Clock; hasher: Hasher; limits?: Limits; tokenKeys?: TokenKeys };
 
 /**
  * The composition root: every service once, over one database, each handed the repositories it
@@ -65,7 +66,7 @@ export type ServiceDeps = { db: Db; clock: Clock; hasher: Hasher; limits?: Limit
  * Logins and verifications share one argon2 limiter (limits.argon2); issuance and the CLI's
  * password commands use the hasher as it is.
  */
-export function createServices({ db, clock, hasher, limits = PRODUCTION_LIMITS }: ServiceDeps) {
+export function createServices({ db, clock, hasher, limits = PRODUCTION_LIMITS, tokenKeys }: ServiceDeps) {
   const repositories = createRepositories(db);
   const { audit: auditRows, issuers, orderers, officers, sessions, guarantees, holdings, contracts, apiClients, throttleCounters } = repositories;
   const tx = createTransactions(db);
@@ -93,7 +94,7 @@ export function createServices({ db, clock, hasher, limits = PRODUCTION_LIMITS }
     apiClients: apiClientService,
     /** The API over the same services; its token key lives as long as this process (see createAccessTokens). */
     api: createApiService({
-      apiClients: apiClientService, tokens: createAccessTokens(clock), verification, holdings, guarantees, tx, clock, audit,
+      apiClients: apiClientService, tokens: createAccessTokens(clock, tokenKeys), verification, holdings, guarantees, tx, clock, audit,
     }),
     health: repositories.health,
     /** The web app's session store (it starts a purge timer, so it is built only by the app). */

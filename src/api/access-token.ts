@@ -17,8 +17,10 @@ export type TokenClaims = { clientId: string; ordererCode: string };
  * or rotate, and a restart simply ends every token (clients ask for a new one, as they do every
  * ten minutes anyway). One process serves the one SQLite file, so no second process needs the key.
  */
-export function createAccessTokens(clock: Clock) {
-  const { privateKey, publicKey }: { privateKey: KeyObject; publicKey: KeyObject } = generateKeyPairSync("ed25519");
+export type TokenKeys = { privateKey: KeyObject; publicKey: KeyObject };
+
+export function createAccessTokens(clock: Clock, keys: TokenKeys = generateKeyPairSync("ed25519")) {
+  const { privateKey, publicKey } = keys;
   return {
     async issue(client: ApiClient): Promise<string> {
       const now = Math.floor(clock.now().getTime() / 1000);
