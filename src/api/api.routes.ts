@@ -1,7 +1,7 @@
 import type { RequestHandler, Response } from "express";
 import type { Clock } from "../clock.js";
 import type { ContractService } from "../contracts/contract.service.js";
-import { tokyoDate } from "../format/era-date.js";
+import { isRealIsoDate, tokyoDate } from "../format/era-date.js";
 import { normalizeText } from "../format/normalize.js";
 import { clientAddress } from "../http/client-address.js";
 import { HttpError, type FieldError } from "../http/http-error.js";
@@ -130,7 +130,7 @@ export function createApiHandlers(deps: { api: ApiService; contracts: ContractSe
     const changedSince = q.changedSince === undefined ? null : new Date(q.changedSince);
     if (changedSince !== null && Number.isNaN(changedSince.getTime())) throw badParameter("changedSince", "must be a date-time with an offset, e.g. 2026-11-25T09:00:00+09:00");
     const expiresBefore = q.expiresBefore ?? null;
-    if (expiresBefore !== null && !/^\d{4}-\d{2}-\d{2}$/.test(expiresBefore)) throw badParameter("expiresBefore", "must be a date, e.g. 2027-03-31");
+    if (expiresBefore !== null && !isRealIsoDate(expiresBefore)) throw badParameter("expiresBefore", "must be a date, e.g. 2027-03-31");
     const page = api.listHeld(caller, { status, expiresBefore, changedSince: changedSince?.toISOString() ?? null, limit, after });
     await api.recordRead(caller, "api_guarantee_list", { detail: { returned: page.entries.length } });
     const day = today();
