@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import request from "supertest";
+import type { Server } from "node:http";
 import type { KakuninApp } from "../../src/app.js";
 import { givenOrderer } from "../support/given.js";
 import type { World } from "../support/world.js";
@@ -16,7 +17,7 @@ export const basic = (id: string, secret: string) =>
   `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString("base64")}`;
 
 /** POST /api/v1/token as a client would, expecting a token. */
-export async function tokenFor(app: KakuninApp, credentials: { clientId: string; clientSecret: string }): Promise<string> {
+export async function tokenFor(app: KakuninApp | Server | string, credentials: { clientId: string; clientSecret: string }): Promise<string> {
   const res = await request(app).post("/api/v1/token").set("Authorization", basic(credentials.clientId, credentials.clientSecret))
     .type("form").send({ grant_type: "client_credentials" });
   expect(res.status, res.text).to.equal(200);
