@@ -22,6 +22,7 @@ export const DEMO_ISSUER = {
 export const DEMO_BRANCH = { name: "青森支店", tel: "017-722-7262" } as const;
 export const DEMO_ORDERER = { code: "022080", name: "むつ市", title: "むつ市長" } as const;
 export const DEMO_OFFICER = { login: "mutsu-demo", displayName: "むつ 太郎" } as const;
+export const DEMO_API_CLIENT_NAME = "デモ契約管理システム";
 export const DEMO_CONTRACT_NUMBERS = ["02208-000001", "02208-000002", "02208-000003"] as const;
 
 export type DemoGuarantee = {
@@ -38,6 +39,8 @@ export type DemoGuarantee = {
 export type DemoResult = {
   officer: { login: string; password: string; displayName: string; ordererCode: string; ordererName: string };
   guarantees: DemoGuarantee[];
+  /** The demo orderer's API client, with a secret fresh from this run (only its hash is stored). */
+  apiClient: { clientId: string; clientSecret: string };
   /** What this run created, as opposed to found. */
   created: { issuer: boolean; orderer: boolean; officer: boolean; guarantees: string[] };
 };
@@ -87,8 +90,8 @@ function demoAmendment(today: string) {
 
 /**
  * Idempotent: creates only what is absent; on every run gives the demo officer a fresh password
- * (no forced change, so a newcomer can verify at once) and the demo guarantees fresh keys (only
- * hashes are stored, so this is the only way to show usable keys).
+ * (no forced change, so a newcomer can verify at once), the demo guarantees fresh keys and the
+ * demo API client a fresh secret (only hashes are stored, so this is the only way to show usable ones).
  */
 /** Why the demo must not touch this database, if it must not: it only ever runs on a database that
  * holds nothing but the demo's own issuer, orderer and officer, never on a production one. */
@@ -159,7 +162,14 @@ export async function seedDemo(services: Services, clock: Clock, options: { acto
     });
   }
 
+  const known = unwrap("list the demo API clients", services.apiClients.list(DEMO_ORDERER.code)).find((c) => c.name === DEMO_API_CLIENT_NAME);
+  if (known && !known.active) unwrap("enable the demo API client", services.apiClients.setActive(known.clientId, true, actor));
+  const credentials = known
+    ? unwrap("give the demo API client a new secret", services.apiClients.rotateSecret(known.clientId, actor))
+    : unwrap("add the demo API client", services.apiClients.add({ ordererCode: DEMO_ORDERER.code, name: DEMO_API_CLIENT_NAME }, actor));
+
   return {
+    apiClient: { clientId: credentials.client.clientId, clientSecret: credentials.clientSecret },
     officer: { login: officer.login, password, displayName: officer.displayName, ordererCode: officer.ordererCode, ordererName: officer.ordererName },
     guarantees,
     created,
