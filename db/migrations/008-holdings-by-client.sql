@@ -25,5 +25,8 @@ INSERT INTO orderer_guarantees_new (orderer_id, guarantee_id, first_verified_at,
   FROM orderer_guarantees ORDER BY first_verified_at, guarantee_id;
 DROP TABLE orderer_guarantees;
 ALTER TABLE orderer_guarantees_new RENAME TO orderer_guarantees;
--- The web list (newest verification first) and the API's pages (UNIQUE above covers lookups).
+-- The API's pages (an orderer's holdings by id) and the web list (newest verification first); the
+-- UNIQUE constraint above serves the lookups of one holding. The status, expiry and change filters
+-- are computed from the current version (a view), so they are judged on the orderer's rows only.
+CREATE INDEX orderer_guarantees_pages ON orderer_guarantees (orderer_id, id);
 CREATE INDEX orderer_guarantees_verified ON orderer_guarantees (orderer_id, last_verified_at);

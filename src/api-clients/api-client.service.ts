@@ -3,7 +3,7 @@ import type { AuditService } from "../audit/audit.service.js";
 import type { Clock } from "../clock.js";
 import type { Limits } from "../config.js";
 import type { Transactions } from "../db/transactions.js";
-import { hasForbiddenCharacters, normalizeText } from "../format/normalize.js";
+import { hasForbiddenCharacters, normalizeLogin, normalizeText } from "../format/normalize.js";
 import type { OrdererRepository } from "../orderers/orderer.repository.js";
 import { parseOrdererCode } from "../orderers/orderer.service.js";
 import { refusal, success, type Outcome } from "../result.js";
@@ -122,7 +122,8 @@ export function createApiClientService(deps: {
      */
     authenticate(clientId: string, clientSecret: string, clientAddress: string): Authentication {
       const keys: ThrottleKey[] = [
-        { scope: "login", key: `api-client:${clientId.slice(0, 64)}`, policy: limits.login },
+        // Folded as a login is, so that `officer unlock api-client:<client_id>` finds the counter.
+        { scope: "login", key: `api-client:${normalizeLogin(clientId).slice(0, 53)}`, policy: limits.login },
         { scope: "address", key: clientAddress, policy: limits.address },
       ];
       const attempt = attempts.reserve(keys);

@@ -68,7 +68,7 @@ describe("API: tokens", () => {
     expect(JSON.stringify(w.db.prepare("SELECT * FROM audit_events").all())).not.to.include(client.clientSecret).and.not.include("not-the-secret");
   });
 
-  it("when wrong secrets keep coming for one client id, then after the fifth 429 with Retry-After, even for the right secret, until the delay passes", async () => {
+  it("when wrong secrets keep coming for one client id, then after the fifth 429 with Retry-After, even for the right secret, until the delay passes or an admin unlocks it", async () => {
     const client = givenApiClient(w);
     const ask = (secret: string) => request(app).post("/api/v1/token").set("Authorization", basic(client.clientId, secret)).type("form").send({ grant_type: "client_credentials" });
     const statuses: number[] = [];
@@ -78,6 +78,11 @@ describe("API: tokens", () => {
     expect([throttled.status, throttled.body.error]).to.deep.equal([429, "temporarily_unavailable"]);
     expect(Number(throttled.headers["retry-after"])).to.be.within(1, 30);
     w.clock.advance(31_000);
+    expect((await ask(client.clientSecret)).status).to.equal(200);
+    // An admin lifts a client's delay as a login's: `officer unlock api-client:<client_id>`.
+    for (let i = 0; i < 5; i++) await ask(`wrong-again-${i}`);
+    expect((await ask(client.clientSecret)).status).to.equal(429);
+    expect(w.services.lockouts.unlockLogin(`api-client:${client.clientId}`, "test").ok).to.equal(true);
     expect((await ask(client.clientSecret)).status).to.equal(200);
   });
 
