@@ -101,7 +101,7 @@ export function createApp(deps: AppDeps): KakuninApp {
   const apiDocument = readApiDocument();
   const validated = validateAgainst(apiDocument, { validateResponses: config.nodeEnv === "test" });
   const bearer = [noStore, requireBearer(services.api)];
-  const json = express.json({ limit: "16kb", type: "application/json", strict: true });
+  const json = express.json({ limit: API_BODY_LIMIT, type: "application/json", strict: true });
   const api = createApiHandlers({ api: services.api, contracts: services.contracts, clock, logger, document: apiDocument });
   app.post("/api/v1/token", noStore, acceptFormBodies(limits.form), api.token);
   app.get("/api/v1/openapi.json", api.openapi);
@@ -218,6 +218,9 @@ function createErrorHandler(options: { logger: Logger; showStack: boolean; probl
     });
   };
 }
+
+/** The API's JSON bodies: a contract with ten guarantee numbers is under 2 KiB. */
+const API_BODY_LIMIT = "16kb";
 
 /** The anonymous pages that hold a form, and so a CSRF token (in a session of their own). */
 const FORM_PATHS = new Set(["/login", "/password", "/logout"]);

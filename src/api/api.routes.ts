@@ -15,8 +15,10 @@ import { decodeCursor, encodeCursor } from "./cursor.js";
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 200;
 
-/** Problems of the services (keyed by field) as the API's errors[], by JSON pointer into the body. */
-const toFieldErrors = (problems: readonly Problem[]): FieldError[] => problems.map((p) => ({ pointer: `/${p.field}`, detail: p.message }));
+/** Problems of the services (keyed by field) as the API's errors[]: by JSON pointer into the body,
+ * or by name for the 契約番号, which the path carries. */
+const toFieldErrors = (problems: readonly Problem[]): FieldError[] =>
+  problems.map((p) => (p.field === "reference" ? { parameter: "reference", detail: p.message } : { pointer: `/${p.field}`, detail: p.message }));
 
 const notFound = (what: string) => new HttpError(404, "not-found", { detail: `${what} is not among those this orderer holds.` });
 const badParameter = (parameter: string, detail: string) => new HttpError(400, "invalid-parameter", { detail: `The ${parameter} parameter is invalid.`, errors: [{ parameter, detail }] });

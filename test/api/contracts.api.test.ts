@@ -74,6 +74,15 @@ describe("API: contracts", () => {
     expect((await request(w.app).get("/api/v1/contracts").set(auth())).body.items).to.deep.equal([]);
   });
 
+  it("when the 契約番号 in the path is unusable or the body too large, then the path parameter or the size is named, and nothing is registered", async () => {
+    const blank = await request(w.app).put(`/api/v1/contracts/${encodeURIComponent("\u200b")}`).set(auth()).send(terms);
+    expectProblem(blank, 422, "invalid-fields");
+    expect(blank.body.errors.map((e: { parameter: string }) => e.parameter)).to.deep.equal(["reference"]);
+    const huge = await request(w.app).put(path).set(auth()).send({ ...terms, projectName: "工".repeat(6000) });
+    expectProblem(huge, 413, "entity-too-large");
+    expect((await request(w.app).get("/api/v1/contracts").set(auth())).body.items).to.deep.equal([]);
+  });
+
   it("when another orderer's client asks for the contract, then 404, and its PUT creates its own contract, not a change of ours", async () => {
     await request(w.app).put(path).set(auth()).send(terms);
     givenOrderer(w, "012025", "旭川市");
