@@ -198,6 +198,10 @@ export function createApiHandlers(deps: { api: ApiService; contracts: ContractSe
       throw new HttpError(422, "invalid-fields", { detail: "Some fields are invalid.", errors: toFieldErrors(saved.problems) });
     }
     const entry = contracts.find(caller.client.ordererId, saved.value.reference)!;
+    // The service audits what it writes; a PUT that changed nothing is audited here, as a read.
+    if (existing && entry.contract.revision === existing.contract.revision) {
+      await api.recordRead(caller, "api_contract_unchanged", { detail: { reference: entry.contract.reference } });
+    }
     res.status(existing ? 200 : 201);
     if (!existing) res.location(`/api/v1/contracts/${encodeURIComponent(saved.value.reference)}`);
     res.json(toContractJson(entry));

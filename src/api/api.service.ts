@@ -19,7 +19,7 @@ export type ApiCaller = { client: ApiClient; clientAddress: string };
 export type HeldPageQuery = Pick<HoldingPageFilter, "status" | "expiresBefore" | "changedSince" | "limit"> & { after: number };
 
 /** What the audit trail records of an API read (verification and contract writes record their own). */
-export type ApiReadEvent = "api_guarantee_view" | "api_version_view" | "api_guarantee_list" | "api_contract_list" | "api_contract_view" | "api_contract_checks_view";
+export type ApiReadEvent = "api_guarantee_view" | "api_version_view" | "api_guarantee_list" | "api_contract_list" | "api_contract_view" | "api_contract_checks_view" | "api_contract_unchanged";
 
 const actorOf = (client: ApiClient): VerifyActor => ({
   kind: "api-client", id: client.id, login: client.clientId, ordererId: client.ordererId, ordererCode: client.ordererCode,

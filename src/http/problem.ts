@@ -4,7 +4,7 @@ import { toHttpError, type FieldError } from "./http-error.js";
 /** RFC 9457 problem details, as the API answers every refusal. */
 export type ProblemDocument = { type: string; title: string; status: number; detail: string; errors?: FieldError[] };
 
-export const PROBLEM_TYPE_BASE = "https://kakunin.example/problems/";
+export const PROBLEM_TYPE_BASE = "urn:kakunin:problem:";
 
 const TITLES: Record<number, string> = {
   400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 406: "Not Acceptable",
@@ -13,8 +13,8 @@ const TITLES: Record<number, string> = {
 };
 
 /**
- * The problem document for an error: its code names the type (a stable URI per kind of refusal,
- * documented in docs/openapi.yaml), its message is the detail, its field errors are errors[].
+ * The problem document for an error: its code names the type (a stable URN per kind of refusal,
+ * e.g. urn:kakunin:problem:verification-failed; a URN because no page of ours explains it), its message is the detail, its field errors are errors[].
  * A 500 says nothing of what went wrong.
  */
 export function toProblem(error: unknown): { problem: ProblemDocument; retryAfterSeconds?: number; challenge?: string } {

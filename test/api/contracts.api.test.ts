@@ -62,6 +62,10 @@ describe("API: contracts", () => {
     const stale = await request(w.app).put(path).set(auth()).send({ ...terms, contractAmount: 60000000, revision: 1 });
     expectProblem(stale, 409, "conflict");
     expect((await request(w.app).get(path).set(auth())).body).to.include({ contractAmount: 55000000, revision: 2 });
+    const same = await request(w.app).put(path).set(auth()).send({ ...terms, contractAmount: 55000000 });
+    expect([same.status, same.body.revision]).to.deep.equal([200, 2]);
+    const events = (w.db.prepare("SELECT event FROM audit_events WHERE event LIKE 'contract_%' OR event = 'api_contract_unchanged' ORDER BY id").all() as { event: string }[]).map((r) => r.event);
+    expect(events).to.deep.equal(["contract_add", "contract_change", "api_contract_unchanged"]);
   });
 
   it("when the terms are wrong, then 422 naming each field by JSON pointer, or 400 for what the document forbids, and nothing is registered", async () => {

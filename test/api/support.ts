@@ -28,7 +28,7 @@ export async function tokenFor(app: KakuninApp | Server | string, credentials: {
 export function expectProblem(res: request.Response, status: number, code: string): void {
   expect(res.status, res.text).to.equal(status);
   expect(res.headers["content-type"]).to.match(/^application\/problem\+json/);
-  expect(res.body).to.include({ status, type: `https://kakunin.example/problems/${code}` });
+  expect(res.body).to.include({ status, type: `urn:kakunin:problem:${code}` });
   expect(res.body.title).to.be.a("string");
   expect(res.body.detail).to.be.a("string");
 }

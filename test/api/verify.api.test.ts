@@ -34,6 +34,9 @@ describe("API: POST /api/v1/verifications", () => {
     expect(auditRows(w, "key_verify_success")).to.deep.equal([
       { actor_kind: "api-client", actor: client.clientId, officer_id: null, orderer_code: "022080", outcome: "ok", contract_number: issued.contractNumber },
     ]);
+    // Neither the secret, the token nor the key is in the log or the database.
+    const everything = `${w.logs.join("")}${JSON.stringify(w.db.prepare("SELECT * FROM audit_events").all())}${JSON.stringify(w.db.prepare("SELECT * FROM api_clients").all())}`;
+    for (const secret of [client.clientSecret, token, issued.authKey]) expect(everything).not.to.include(secret);
     const held = w.db.prepare("SELECT first_verified_by, first_verified_by_client FROM orderer_guarantees").all();
     expect(held).to.deep.equal([{ first_verified_by: null, first_verified_by_client: w.services.apiClients.findActive(client.clientId)!.id }]);
   });
