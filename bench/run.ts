@@ -5,6 +5,7 @@
  * benchmark that could not run (or got wrong answers) exits 1.
  */
 import { realpathSync } from "node:fs";
+import { runApi } from "./api.js";
 import { fileURLToPath } from "node:url";
 import { runArgon2Build } from "./argon2-build.js";
 import { runIssue } from "./issue.js";
@@ -17,6 +18,7 @@ import { runVerify } from "./verify.js";
 
 const RUNNERS: Record<BenchmarkName, (options: BenchOptions) => Promise<BenchResult>> = {
   verify: runVerify,
+  api: runApi,
   pages: runPages,
   issue: runIssue,
   login: runLogin,

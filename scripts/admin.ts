@@ -10,6 +10,7 @@ import { systemClock } from "../src/clock.js";
 import { ConfigError } from "../src/config.js";
 import { addAuditCommands } from "./admin/audit.commands.js";
 import { createContext, type CliDeps } from "./admin/context.js";
+import { addApiClientCommands } from "./admin/api-client.commands.js";
 import { addDatabaseCommands } from "./admin/database.commands.js";
 import { addGuaranteeCommands } from "./admin/guarantee.commands.js";
 import { addLockoutCommands } from "./admin/lockout.commands.js";
@@ -53,6 +54,7 @@ function buildProgram(ctx: ReturnType<typeof createContext>, setStatus: (status:
   addLockoutCommands(program, ctx, run);
   addSessionCommands(program, ctx, run);
   addGuaranteeCommands(program, ctx, run);
+  addApiClientCommands(program, ctx, run);
   addSystemCommands(program, ctx, run);
   addAuditCommands(program, ctx, run);
   addDatabaseCommands(program, ctx, run);

@@ -2,6 +2,9 @@ import express, { type ErrorRequestHandler, type Express, type RequestHandler } 
 import session from "express-session";
 import { csrfSync } from "csrf-sync";
 import helmet from "helmet";
+import { createApiHandlers } from "./api/api.routes.js";
+import { requireBearer } from "./api/bearer.js";
+import { readApiDocument, translateValidationErrors, validateAgainst } from "./api/openapi.js";
 import { createAuthHandlers } from "./auth/auth.routes.js";
 import { createDeviceCookies } from "./auth/device-cookie.js";
 import { noStore, requireLogin, requirePasswordChanged } from "./auth/guards.js";
@@ -17,6 +20,7 @@ import { acceptFormBodies } from "./http/form-body.js";
 import { readUpload } from "./http/multipart-body.js";
 import { HttpError, toHttpError } from "./http/http-error.js";
 import { createRequestLog } from "./http/request-log.js";
+import { sendProblem } from "./http/problem.js";
 import { requireSameOrigin } from "./http/same-origin.js";
 import { createViewEngine } from "./http/views.js";
 import type { Logger } from "./logger.js";
@@ -96,6 +100,28 @@ export function createApp(deps: AppDeps): KakuninApp {
     services.health.ping();
     res.type("text/plain").send("ok");
   });
+
+  // The API (docs/openapi.yaml): bearer tokens, JSON bodies, problem documents. Mounted before the
+  // form bodies, the session and CSRF, so it starts no session, sets no cookie and needs no CSRF
+  // token; it sends no CORS headers (the orderer's systems call it server to server). Order for a
+  // call: bearer (401) -> JSON body (400/413/415) -> the document's checks (400) -> the handler.
+  const apiDocument = readApiDocument();
+  const validated = validateAgainst(apiDocument, { validateResponses: config.nodeEnv === "test" });
+  const bearer = [noStore, requireBearer(services.api)];
+  const json = express.json({ limit: API_BODY_LIMIT, type: "application/json", strict: true });
+  const api = createApiHandlers({ api: services.api, contracts: services.contracts, clock, logger, document: apiDocument });
+  app.post("/api/v1/token", noStore, acceptFormBodies(limits.form), api.token);
+  app.get("/api/v1/openapi.json", api.openapi);
+  app.post("/api/v1/verifications", bearer, json, validated, api.verify);
+  app.get("/api/v1/guarantees", bearer, validated, api.guarantees);
+  app.get("/api/v1/guarantees/:contractNumber", bearer, validated, api.guarantee);
+  app.get("/api/v1/guarantees/:contractNumber/versions/:sequence", bearer, validated, api.version);
+  app.get("/api/v1/contracts", bearer, validated, api.contractList);
+  app.get("/api/v1/contracts/:reference", bearer, validated, api.contract);
+  app.put("/api/v1/contracts/:reference", bearer, json, validated, api.putContract);
+  app.get("/api/v1/contracts/:reference/checks", bearer, validated, api.contractChecks);
+  app.use("/api", (_req, _res, next) => next(new HttpError(404, "not-found", { detail: "No such API resource." })));
+  app.use("/api", translateValidationErrors, createErrorHandler({ logger, showStack: false, problems: true }));
 
   // The ledger import carries a file: its multipart body is read on its route, below. The contract
   // form (POST /contracts, POST /contracts/:reference) is longer than the others.
@@ -209,10 +235,11 @@ export function createApp(deps: AppDeps): KakuninApp {
 
 /**
  * The one error handler: every refusal and failure as an HttpError (see toHttpError), logged,
- * answered with its status, Retry-After where it has one, and the error page; the stack only in
+ * answered with its status, Retry-After where it has one, and the error page (the API's, a
+ * problem document); the stack only in
  * development, never in production, tests or the scan.
  */
-function createErrorHandler(options: { logger: Logger; showStack: boolean }): ErrorRequestHandler {
+function createErrorHandler(options: { logger: Logger; showStack: boolean; problems?: boolean }): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const refused = error instanceof Argon2BusyError
       ? new HttpError(503, "argon2-busy", { retryAfterSeconds: error.retryAfterSeconds })
@@ -224,6 +251,8 @@ function createErrorHandler(options: { logger: Logger; showStack: boolean }): Er
       options.logger.warn({ status, code: refused.code, requestId: res.locals.requestId, path: req.path }, "request refused");
     }
     if (res.headersSent) return;
+    // The API answers with problem documents (RFC 9457), never a page.
+    if (options.problems) return sendProblem(res, refused);
     res.set("Cache-Control", "no-store");
     if (refused.retryAfterSeconds !== undefined) res.set("Retry-After", String(refused.retryAfterSeconds));
     res.status(status).render("errors/error", {
@@ -238,6 +267,8 @@ function createErrorHandler(options: { logger: Logger; showStack: boolean }): Er
 
 /** The contract form's targets, as req.path has them (a reference's own slash arrives as %2F). */
 const CONTRACT_FORM_PATHS = /^\/contracts(?:\/[^/]+)?$/;
+/** The API's JSON bodies: a contract with ten guarantee numbers is under 2 KiB. */
+const API_BODY_LIMIT = "16kb";
 
 /** The anonymous pages that hold a form, and so a CSRF token (in a session of their own). */
 const FORM_PATHS = new Set(["/login", "/password", "/logout"]);

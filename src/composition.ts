@@ -1,3 +1,7 @@
+import { createAccessTokens, type TokenKeys } from "./api/access-token.js";
+import { createApiService } from "./api/api.service.js";
+import { createApiClientRepository } from "./api-clients/api-client.repository.js";
+import { createApiClientService } from "./api-clients/api-client.service.js";
 import { createAuditCheckpointRepository } from "./audit/audit-checkpoint.repository.js";
 import { createAuditRepository } from "./audit/audit.repository.js";
 import { createAuditService } from "./audit/audit.service.js";
@@ -57,6 +61,7 @@ export function createRepositories(db: Db) {
     events: createEventRepository(db),
     outbox: createOutboxRepository(db),
     mailboxes: createMailboxRepository(db),
+    apiClients: createApiClientRepository(db),
     throttleCounters: createThrottleCounterRepository(db),
     health: createHealthRepository(db),
   };
@@ -65,8 +70,11 @@ export function createRepositories(db: Db) {
 export type Repositories = ReturnType<typeof createRepositories>;
 
 /** `loginNames`: the keyed hash of login ids that name no officer (from SESSION_SECRET); without
- * it, only what never meets such a login id works (the CLI run without SESSION_SECRET, benchmarks). */
-export type ServiceDeps = { db: Db; clock: Clock; hasher: Hasher; limits?: Limits; loginNames?: LoginNameHash; notifications?: NotificationSettings };
+ * it, only what never meets such a login id works (the CLI run without SESSION_SECRET, benchmarks).
+ * `tokenKeys`: the API access tokens' key pair; a new one per process unless given (tests sign their own tokens). */
+export type ServiceDeps = {
+  db: Db; clock: Clock; hasher: Hasher; limits?: Limits; loginNames?: LoginNameHash; notifications?: NotificationSettings; tokenKeys?: TokenKeys;
+};
 
 /** Tests and tools that send no mail: links to a local service, mails held as not sent. */
 const LOCAL_NOTIFICATIONS: NotificationSettings = { publicBaseUrl: "http://localhost:3000", smtpConfigured: false };
@@ -78,11 +86,12 @@ const LOCAL_NOTIFICATIONS: NotificationSettings = { publicBaseUrl: "http://local
  * password commands use the hasher as it is.
  */
 export function createServices({
-  db, clock, hasher, limits = PRODUCTION_LIMITS, loginNames = NO_LOGIN_NAME_HASH, notifications: settings = LOCAL_NOTIFICATIONS,
+  db, clock, hasher, limits = PRODUCTION_LIMITS, loginNames = NO_LOGIN_NAME_HASH, notifications: settings = LOCAL_NOTIFICATIONS, tokenKeys,
 }: ServiceDeps) {
   const repositories = createRepositories(db);
   const {
     audit: auditRows, auditCheckpoints, issuers, orderers, officers, sessions, guarantees, holdings, contracts, throttleCounters, events, outbox, mailboxes,
+    apiClients,
   } = repositories;
   const tx = createTransactions(db);
   const audit = createAuditService({ audit: auditRows, checkpoints: auditCheckpoints, tx, clock });
@@ -92,6 +101,10 @@ export function createServices({
   const sessionService = createSessionService({ sessions, tx, audit });
   const mail = createMailService({ mailboxes, outbox, orderers, tx, clock, audit, settings });
   const notifications = createNotificationService({ events, contracts, mail, tx, clock, audit, settings });
+  const verification = createVerificationService({
+    guarantees, holdings, throttle: createVerificationThrottle(attempts, limits), tx, clock, hasher: onlineHasher, audit,
+  });
+  const apiClientService = createApiClientService({ apiClients, orderers, attempts, limits, tx, clock, audit });
   return {
     audit,
     attempts,
@@ -108,8 +121,11 @@ export function createServices({
     contracts: createContractService({ contracts, tx, clock, audit }),
     login: createLoginService({ officers: officerService, sessions, attempts, tx, hasher: onlineHasher, audit, limits, loginNames }),
     sessions: sessionService,
-    verification: createVerificationService({
-      guarantees, holdings, throttle: createVerificationThrottle(attempts, limits), tx, clock, hasher: onlineHasher, audit,
+    verification,
+    apiClients: apiClientService,
+    /** The API over the same services; its token key lives as long as this process (see createAccessTokens). */
+    api: createApiService({
+      apiClients: apiClientService, tokens: createAccessTokens(clock, tokenKeys), verification, holdings, guarantees, tx, clock, audit,
     }),
     health: repositories.health,
     /** The web app's session store (it starts a purge timer, so it is built only by the app). */

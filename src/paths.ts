@@ -19,3 +19,4 @@ export const migrationsDir = path.join(projectRoot, "db", "migrations");
 export const viewsDir = path.join(projectRoot, "views");
 export const publicDir = path.join(projectRoot, "views", "public");
 export const defaultDatabasePath = path.join(projectRoot, "data", "kakunin.sqlite");
+export const apiDocumentPath = path.join(projectRoot, "docs", "openapi.yaml");

@@ -65,6 +65,32 @@ export class Session {
   }
 }
 
+/**
+ * An API call: a JSON body (or a form for the token endpoint) and an Authorization header, from a
+ * loopback address of its own, over the same keep-alive agent as the sessions.
+ */
+export function requestApi(base: URL, localAddress: string | undefined, method: "GET" | "POST", path: string,
+  options: { authorization?: string; json?: unknown; form?: Record<string, string> } = {}, readBody = true): Promise<Reply> {
+  const body = options.json !== undefined ? JSON.stringify(options.json) : options.form ? new URLSearchParams(options.form).toString() : undefined;
+  const headers: Record<string, string> = {};
+  if (options.authorization) headers.authorization = options.authorization;
+  if (body !== undefined) {
+    headers["content-type"] = options.json !== undefined ? "application/json" : "application/x-www-form-urlencoded";
+    headers["content-length"] = String(Buffer.byteLength(body));
+  }
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: base.hostname, port: base.port, path, method, headers, agent, localAddress }, (res) => {
+      let text = "";
+      if (readBody) res.setEncoding("utf8");
+      res.on("data", (chunk: string) => { if (readBody) text += chunk; });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, body: text }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
 /** The n-th benchmark client address: 127.0.1.2, 127.0.1.3, … (all of 127/8 is loopback on Linux). */
 export function loopbackAddress(n: number): string | undefined {
   if (process.platform !== "linux") return undefined;

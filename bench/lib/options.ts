@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import path from "node:path";
 import { projectRoot } from "../../src/paths.js";
 
-export const BENCHMARKS = ["verify", "pages", "issue", "login", "argon2-build"] as const;
+export const BENCHMARKS = ["verify", "api", "pages", "issue", "login", "argon2-build"] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
 /** Sizes and durations of one `npm run bench`; `--smoke` shrinks everything to seconds. */

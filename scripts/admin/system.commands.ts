@@ -28,9 +28,12 @@ export function addSystemCommands(program: Command, ctx: CliContext, run: Run): 
         ])).forEach((l) => ctx.out(l));
         ctx.out();
         ctx.out("The contract register (契約台帳, /contracts) holds the samples' contracts; R8-建築-002 is 要確認 (its 前払金額 is above the 保証金額).");
+        ctx.out(`API client of ${demo.officer.ordererName} (README: "The API in five lines")`);
+        ctx.out(`  client_id:     ${demo.apiClient.clientId}`);
+        ctx.out(`  client_secret: ${demo.apiClient.clientSecret}`);
         ctx.out();
         ctx.out(`Open http://${config.host}:${config.port} (start the service with "npm start" if it is not running).`);
-        ctx.err("Every run replaces the demo password and keys; the ones printed before no longer work.");
+        ctx.err("Every run replaces the demo password, keys and API secret; the ones printed before no longer work.");
         return 0;
       })));
 }

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Db } from "../db/database.js";
 
-export type AuditActorKind = "officer" | "admin" | "anonymous" | "system";
+export type AuditActorKind = "officer" | "admin" | "anonymous" | "system" | "api-client";
 
 /** What callers record; never a key, a password, a session id or a CSRF token. */
 export type AuditEntry = {

@@ -15,7 +15,7 @@ import { formatRatioForSpreadsheet } from "./ratio.js";
 /** Who registers or changes contracts: an officer on the web, or an admin at the command line,
  * always for one orderer. */
 export type ContractActor = {
-  kind: Extract<AuditActorKind, "officer" | "admin">;
+  kind: Extract<AuditActorKind, "officer" | "admin" | "api-client">;
   login: string;
   officerId: number | null;
   ordererId: number;

@@ -5,6 +5,7 @@ import { versionLabel } from "../guarantees/version-label.js";
 import { describeProblem, type Outcome } from "../result.js";
 import { generateInitialPassword } from "../security/secrets.js";
 import type { Services } from "../composition.js";
+import { officerActor } from "../verification/verification.service.js";
 
 /**
  * The demo world of the source document: 東日本建設業保証 (青森支店) issues むつ市 a 前払金保証 and a
@@ -23,6 +24,7 @@ export const DEMO_ISSUER = {
 export const DEMO_BRANCH = { name: "青森支店", tel: "017-722-7262" } as const;
 export const DEMO_ORDERER = { code: "022080", name: "むつ市", title: "むつ市長" } as const;
 export const DEMO_OFFICER = { login: "mutsu-demo", displayName: "むつ 太郎" } as const;
+export const DEMO_API_CLIENT_NAME = "デモ契約管理システム";
 export const DEMO_CONTRACT_NUMBERS = ["02208-000001", "02208-000002", "02208-000003"] as const;
 /** The 契約番号 of the demo register's one contract. */
 
@@ -40,6 +42,8 @@ export type DemoGuarantee = {
 export type DemoResult = {
   officer: { login: string; password: string; displayName: string; ordererCode: string; ordererName: string };
   guarantees: DemoGuarantee[];
+  /** The demo orderer's API client, with a secret fresh from this run (only its hash is stored). */
+  apiClient: { clientId: string; clientSecret: string };
   /** What this run created, as opposed to found. */
   created: { issuer: boolean; orderer: boolean; officer: boolean; guarantees: string[]; contracts: string[] };
 };
@@ -116,8 +120,8 @@ function demoAmendment(today: string) {
 
 /**
  * Idempotent: creates only what is absent; on every run gives the demo officer a fresh password
- * (no forced change, so a newcomer can verify at once) and the demo guarantees fresh keys (only
- * hashes are stored, so this is the only way to show usable keys).
+ * (no forced change, so a newcomer can verify at once), the demo guarantees fresh keys and the
+ * demo API client a fresh secret (only hashes are stored, so this is the only way to show usable ones).
  */
 /** Why the demo must not touch this database, if it must not: it only ever runs on a database that
  * holds nothing but the demo's own issuer, orderer and officer, never on a production one. */
@@ -173,7 +177,7 @@ export async function seedDemo(services: Services, clock: Clock, options: { acto
   if (!hasAmendment && amended.status === "valid") {
     // The orderer holds the third sample before its 変更, so the 変更-1 is a notice (お知らせ).
     const key = keys.get(amended.contractNumber);
-    if (key) await services.verification.verify({ officer, contractNumber: amended.contractNumber, authKey: key, clientAddress: "127.0.0.1" });
+    if (key) await services.verification.verify({ actor: officerActor(officer), contractNumber: amended.contractNumber, authKey: key, clientAddress: "127.0.0.1" });
     unwrap("amend the third demo guarantee", services.guarantees.change(amended.contractNumber, "amendment", demoAmendment(today), actor));
   }
 
@@ -195,7 +199,7 @@ export async function seedDemo(services: Services, clock: Clock, options: { acto
   // むつ市 holds them and the contracts' links count.
   for (const g of guarantees) {
     if (g.authKey === null) continue;
-    const verified = await services.verification.verify({ officer, contractNumber: g.contractNumber, authKey: g.authKey, clientAddress: "demo" });
+    const verified = await services.verification.verify({ actor: officerActor(officer), contractNumber: g.contractNumber, authKey: g.authKey, clientAddress: "demo" });
     if (!verified.ok) throw new Error(`demo: cannot verify ${g.contractNumber}: ${verified.reason}`);
   }
   const actorForContracts = {
@@ -208,8 +212,14 @@ export async function seedDemo(services: Services, clock: Clock, options: { acto
   }
   // The scan finds R8-土木-003 still 未提出 23 days after its 契約日: with the 変更-1 above, two notices.
   services.notifications.scan();
+  const known = unwrap("list the demo API clients", services.apiClients.list(DEMO_ORDERER.code)).find((c) => c.name === DEMO_API_CLIENT_NAME);
+  if (known && !known.active) unwrap("enable the demo API client", services.apiClients.setActive(known.clientId, true, actor));
+  const credentials = known
+    ? unwrap("give the demo API client a new secret", services.apiClients.rotateSecret(known.clientId, actor))
+    : unwrap("add the demo API client", services.apiClients.add({ ordererCode: DEMO_ORDERER.code, name: DEMO_API_CLIENT_NAME }, actor));
 
   return {
+    apiClient: { clientId: credentials.client.clientId, clientSecret: credentials.clientSecret },
     officer: { login: officer.login, password, displayName: officer.displayName, ordererCode: officer.ordererCode, ordererName: officer.ordererName },
     guarantees,
     created,

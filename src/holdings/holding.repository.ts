@@ -89,12 +89,51 @@ const LIST_HELD = `
   ORDER BY og.last_verified_at DESC, og.guarantee_id DESC
   LIMIT @limit`;
 
+/** A page of the API's list: holdings in the order they were first verified (og.id, which never
+ * changes), after the holding `after`, filtered. */
+export type HoldingPageFilter = {
+  ordererId: number;
+  after: number;
+  status: "valid" | "cancelled" | "expired" | null;
+  today: string;
+  /** Only those whose current version's 保証期限 is before this date. */
+  expiresBefore: string | null;
+  /** Only those changed (a version reached the platform, one was retracted, or it was cancelled) after this instant. */
+  changedSince: string | null;
+  limit: number;
+};
+
+export type HeldGuaranteeEntry = HeldGuarantee & { holdingId: number; changedAt: string };
+
+// The latest instant something happened to the guarantee that the orderer should hear of. ISO
+// instants in UTC compare as text; max() of several arguments is NULL if any is, hence coalesce.
+const CHANGED_AT = `max(
+    (SELECT max(cv.reached_platform_at) FROM guarantee_versions cv WHERE cv.guarantee_id = g.id),
+    coalesce((SELECT max(r.retracted_at) FROM version_retractions r JOIN guarantee_versions rv ON rv.id = r.version_id
+               WHERE rv.guarantee_id = g.id), ''),
+    coalesce(g.cancelled_at, ''))`;
+
+const LIST_PAGE = `
+  SELECT * FROM (
+    SELECT og.id AS holding_id, og.guarantee_id, g.contract_number, g.product, g.status, g.cancelled_at, g.cancel_reason,
+           og.last_verified_at, og.last_opened_version_id, og.last_opened_status,
+           v.id AS current_version_id, v.content, ${CHANGED_AT} AS changed_at
+    FROM orderer_guarantees og
+    JOIN guarantees g ON g.id = og.guarantee_id
+    JOIN current_versions v ON v.guarantee_id = g.id
+    WHERE og.orderer_id = @ordererId AND og.id > @after
+      AND (@status IS NULL OR guarantee_state(g.status, json_extract(v.content, '$.guaranteeExpiry'), @today) = @status)
+      AND (@expiresBefore IS NULL OR json_extract(v.content, '$.guaranteeExpiry') < @expiresBefore)
+    ORDER BY og.id)
+  WHERE @changedSince IS NULL OR changed_at > @changedSince
+  LIMIT @limit`;
+
 export function createHoldingRepository(db: Db) {
   const find = db.prepare<[number, number], HoldingRow>("SELECT * FROM orderer_guarantees WHERE orderer_id = ? AND guarantee_id = ?");
   const upsertVerified = db.prepare(`
-    INSERT INTO orderer_guarantees (orderer_id, guarantee_id, first_verified_at, first_verified_by, last_verified_at,
-                                    last_opened_at, last_opened_version_id, last_opened_status)
-    VALUES (@ordererId, @guaranteeId, @at, @officerId, @at, @at, @versionId, @status)
+    INSERT INTO orderer_guarantees (orderer_id, guarantee_id, first_verified_at, first_verified_by, first_verified_by_client,
+                                    last_verified_at, last_opened_at, last_opened_version_id, last_opened_status)
+    VALUES (@ordererId, @guaranteeId, @at, @officerId, @clientId, @at, @at, @versionId, @status)
     ON CONFLICT (orderer_id, guarantee_id) DO UPDATE SET
       last_verified_at = excluded.last_verified_at, last_opened_at = excluded.last_opened_at,
       last_opened_version_id = excluded.last_opened_version_id, last_opened_status = excluded.last_opened_status`);
@@ -102,14 +141,20 @@ export function createHoldingRepository(db: Db) {
     UPDATE orderer_guarantees SET last_opened_at = @at, last_opened_version_id = @versionId, last_opened_status = @status
     WHERE orderer_id = @ordererId AND guarantee_id = @guaranteeId`);
   const listHeld = db.prepare<[HoldingFilter], HeldRow>(LIST_HELD);
+  const listPage = db.prepare<[HoldingPageFilter], HeldRow & { holding_id: number; changed_at: string }>(LIST_PAGE);
   return {
     find: (ordererId: number, guaranteeId: number) => { const r = find.get(ordererId, guaranteeId); return r && toHolding(r); },
-    recordVerified: (g: { ordererId: number; guaranteeId: number; officerId: number; at: string; versionId: number; status: GuaranteeStatus }) =>
-      void upsertVerified.run(g),
+    recordVerified: ({ verifiedBy, ...g }: { ordererId: number; guaranteeId: number; verifiedBy: { kind: "officer" | "api-client"; id: number }; at: string; versionId: number; status: GuaranteeStatus }) =>
+      void upsertVerified.run({
+        ...g, officerId: verifiedBy.kind === "officer" ? verifiedBy.id : null, clientId: verifiedBy.kind === "api-client" ? verifiedBy.id : null,
+      }),
     /** Remembers what the organisation last saw, for the 更新あり marks of 確認済みの保証. */
     recordOpened: (g: { ordererId: number; guaranteeId: number; at: string; versionId: number; status: GuaranteeStatus }) => void markOpened.run(g),
     /** The orderer's verified guarantees, newest verification first, filtered; at most `limit` rows. */
     list: (filter: HoldingFilter) => listHeld.all(filter).map(toHeld),
+    /** A page of the orderer's holdings in first-verification order (keyset on the holding's id). */
+    listPage: (filter: HoldingPageFilter): HeldGuaranteeEntry[] =>
+      listPage.all(filter).map((r) => ({ ...toHeld(r), holdingId: r.holding_id, changedAt: r.changed_at })),
   };
 }
 

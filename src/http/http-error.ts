@@ -5,11 +5,25 @@
  */
 export class HttpError extends Error {
   readonly retryAfterSeconds: number | undefined;
-  constructor(readonly status: number, readonly code: string, options: { retryAfterSeconds?: number; detail?: string } = {}) {
+  /** The API's problem document lists these (RFC 9457 errors[]); the web pages ignore them. */
+  readonly errors: readonly FieldError[];
+  /** WWW-Authenticate, for a 401. */
+  readonly challenge: string | undefined;
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    options: { retryAfterSeconds?: number; detail?: string; errors?: readonly FieldError[]; challenge?: string } = {},
+  ) {
     super(options.detail ?? code);
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.errors = options.errors ?? [];
+    this.challenge = options.challenge;
   }
 }
+
+/** One bad field of a request and what is wrong with it: a body field by JSON pointer (RFC 6901),
+ * a query or path parameter by name. */
+export type FieldError = { pointer: string; detail: string } | { parameter: string; detail: string };
 
 /** SQLite's answers when the database cannot take the request now (another writer, a full or failing disk). */
 const SQLITE_UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|FULL|IOERR)/;

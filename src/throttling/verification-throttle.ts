@@ -2,7 +2,7 @@ import type { Limits } from "../config.js";
 import type { AttemptThrottle, Escalation, ThrottleKey } from "./attempt-throttle.js";
 
 /** What a verification is counted on: always what was submitted, so real and unknown numbers behave alike. */
-export type VerificationAttemptKeys = { officerId: number; ordererCode: string; contractNumber: string };
+export type VerificationAttemptKeys = { actorKey: string; ordererCode: string; contractNumber: string };
 
 export type VerificationReservation =
   | {
@@ -15,8 +15,8 @@ export type VerificationReservation =
   | { allowed: false; retryAfterSeconds: number; locked: boolean };
 
 /**
- * Wrong-key throttling, only ever on the officer's own doing and their orderer's: per officer (a
- * window over every number), per officer and submitted contract number (consecutive failures,
+ * Wrong-key throttling, only ever on the actor's own doing and their orderer's: per officer or API
+ * client (a window over every number), per actor and submitted contract number (consecutive failures,
  * then delays), and per orderer and contract number (consecutive, delays, then a lock until
  * `admin key unlock`): the bound on guesses at one key, since only the guarantee's own orderer
  * can ever open it (docs/SECURITY.md, KEY-06). Another orderer's failures, and other people's
@@ -25,8 +25,9 @@ export type VerificationReservation =
  */
 export function createVerificationThrottle(attempts: AttemptThrottle, limits: Pick<Limits, "officer" | "officerContract" | "contract">) {
   const keysOf = (keys: VerificationAttemptKeys): ThrottleKey[] => [
-    { scope: "officer", key: String(keys.officerId), policy: limits.officer },
-    { scope: "officer_contract", key: `${keys.contractNumber}/${keys.officerId}`, policy: limits.officerContract },
+    // Officers and API clients alike: an actor's key is an officer's id, or a client's in a namespace of its own.
+    { scope: "officer", key: keys.actorKey, policy: limits.officer },
+    { scope: "officer_contract", key: `${keys.contractNumber}/${keys.actorKey}`, policy: limits.officerContract },
     { scope: "contract", key: `${keys.contractNumber}/${keys.ordererCode}`, policy: limits.contract },
   ];
   return {

@@ -5,7 +5,7 @@ import { clientAddress } from "../http/client-address.js";
 import { readForm } from "../http/forms.js";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
-import type { VerificationService } from "./verification.service.js";
+import { officerActor, type VerificationService } from "./verification.service.js";
 
 /** The one message for every kind of failure, so nobody can probe which numbers exist. */
 export const VERIFY_FAILED = "保証契約番号または認証キーが正しくないか、貴団体あての保証ではありません。入力内容をご確認ください。";
@@ -54,7 +54,7 @@ export function createVerificationHandlers(deps: { verification: VerificationSer
       });
     }
     const result = await deps.verification.verify({
-      officer: req.user!, contractNumber: contractNumber.value, authKey: authKey.value, clientAddress: clientAddress(req),
+      actor: officerActor(req.user!), contractNumber: contractNumber.value, authKey: authKey.value, clientAddress: clientAddress(req),
     });
     if (result.ok) return res.redirect(303, `/guarantees/${result.guarantee.contractNumber}`);
     if (result.reason === "throttled") {

@@ -17,7 +17,17 @@ export type VerifyResult =
   | { ok: false; reason: VerifyFailure }
   | { ok: false; reason: "throttled"; retryAfterSeconds: number; locked: boolean };
 
-export type VerifyRequest = { officer: Officer; contractNumber: string; authKey: string; clientAddress: string };
+/** Who verifies for an orderer: one of its officers (web) or one of its API clients. */
+export type VerifyActor = { kind: "officer" | "api-client"; id: number; login: string; ordererId: number; ordererCode: string };
+
+export type VerifyRequest = { actor: VerifyActor; contractNumber: string; authKey: string; clientAddress: string };
+
+export const officerActor = (officer: Officer): VerifyActor => ({
+  kind: "officer", id: officer.id, login: officer.login, ordererId: officer.ordererId, ordererCode: officer.ordererCode,
+});
+
+/** The throttle's per-actor key: an officer's id as before, a client's id in a namespace of its own. */
+const actorKey = (actor: VerifyActor) => (actor.kind === "officer" ? String(actor.id) : `api-client:${actor.id}`);
 
 /**
  * The one path every verification takes: throttle -> lookup -> exactly one argon2 verification
@@ -38,23 +48,23 @@ export function createVerificationService(deps: {
     const reason = matched === "ok" && guarantees.findById(guarantee!.id)?.authKeyHash !== guarantee!.authKeyHash ? "wrong-key" : matched;
     if (guarantee && reason === "ok") {
       const current = guarantees.currentVersion(guarantee.id)!;
-      holdings.recordVerified({ ordererId: request.officer.ordererId, guaranteeId: guarantee.id, officerId: request.officer.id, at, versionId: current.id, status: guarantee.status });
+      holdings.recordVerified({ ordererId: request.actor.ordererId, guaranteeId: guarantee.id, verifiedBy: request.actor, at, versionId: current.id, status: guarantee.status });
     }
+    const { actor } = request;
+    const officerId = actor.kind === "officer" ? actor.id : null;
     audit.appendInTransaction({
       event: reason === "ok" ? "key_verify_success" : reason === "other-orderer" ? "authz_fail" : "key_verify_fail",
-      outcome: reason, actorKind: "officer", actor: request.officer.login, officerId: request.officer.id,
-      ordererCode: request.officer.ordererCode, clientAddress: request.clientAddress, contractNumber: request.contractNumber,
+      outcome: reason, actorKind: actor.kind, actor: actor.login, officerId,
+      ordererCode: actor.ordererCode, clientAddress: request.clientAddress, contractNumber: request.contractNumber,
     });
     // A right key presented by another orderer is still a failure for the throttle: it grants nothing.
-    auditEscalations(audit, settle(reason === "ok"), {
-      actor: request.officer.login, officerId: request.officer.id, ordererCode: request.officer.ordererCode, clientAddress: request.clientAddress,
-    });
+    auditEscalations(audit, settle(reason === "ok"), { actor: actor.login, officerId, ordererCode: actor.ordererCode, clientAddress: request.clientAddress });
     return reason;
   });
 
   return {
     async verify(request: VerifyRequest): Promise<VerifyResult> {
-      const reservation = throttle.reserve({ officerId: request.officer.id, ordererCode: request.officer.ordererCode, contractNumber: request.contractNumber });
+      const reservation = throttle.reserve({ actorKey: actorKey(request.actor), ordererCode: request.actor.ordererCode, contractNumber: request.contractNumber });
       if (!reservation.allowed) {
         return { ok: false, reason: "throttled", retryAfterSeconds: reservation.retryAfterSeconds, locked: reservation.locked };
       }
@@ -68,7 +78,7 @@ export function createVerificationService(deps: {
         throw error;
       }
       const matched: VerifyFailure | "ok" =
-        !guarantee ? "unknown-number" : !keyMatches ? "wrong-key" : guarantee.ordererId !== request.officer.ordererId ? "other-orderer" : "ok";
+        !guarantee ? "unknown-number" : !keyMatches ? "wrong-key" : guarantee.ordererId !== request.actor.ordererId ? "other-orderer" : "ok";
       const reason = recordOutcome.immediate(request, guarantee, matched, reservation.settle);
       return reason === "ok" ? { ok: true, guarantee: guarantee! } : { ok: false, reason };
     },

@@ -4,6 +4,7 @@ import { DEMO_OFFICER, seedDemo } from "../../src/demo/demo.js";
 import type { Officer } from "../../src/officers/officer.repository.js";
 import { givenOfficer } from "../support/given.js";
 import { buildCliWorld, givenIssued, givenRegistry, type CliWorld } from "./cli-world.js";
+import { officerActor } from "../../src/verification/verification.service.js";
 
 describe("admin CLI: orderer mail, mail status|retry, notify scan", () => {
   let world: CliWorld;
@@ -15,7 +16,7 @@ describe("admin CLI: orderer mail, mail status|retry, notify scan", () => {
 
   /** The officer verifies the guarantee with its key: the orderer then holds it. */
   async function hold(officer: Officer, issued: { contractNumber: string; authKey: string }) {
-    const result = await world.services.verification.verify({ officer, ...issued, clientAddress: "192.0.2.10" });
+    const result = await world.services.verification.verify({ actor: officerActor(officer), ...issued, clientAddress: "192.0.2.10" });
     expect(result.ok).to.equal(true);
   }
 

@@ -46,6 +46,15 @@ describe("admin CLI: demo, audit verify, migrations and usage", () => {
         expect(await world.hasher.verify(hash, before.keys.get(contractNumber)!.replaceAll("-", "")), contractNumber).to.equal(false);
       }
       expect(second.stdout).to.contain("http://127.0.0.1:3000");
+
+      // One demo API client; the secret printed last authenticates, the one before no longer does.
+      const secretOf = (stdout: string) => /client_id: +(\S+)\n +client_secret: +(\S+)/.exec(stdout)!.slice(1, 3) as [string, string];
+      const [firstId, firstSecret] = secretOf(first.stdout);
+      const [clientId, secret] = secretOf(second.stdout);
+      expect(clientId).to.equal(firstId);
+      expect(world.count("api_clients")).to.equal(1);
+      expect(world.services.apiClients.authenticate(clientId, firstSecret, "192.0.2.1").ok).to.equal(false);
+      expect(world.services.apiClients.authenticate(clientId, secret, "192.0.2.1").ok).to.equal(true);
     });
 
     it("when the demo is seeded, then it holds the source document's samples and one guarantee with a 変更-1", async () => {

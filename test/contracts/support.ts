@@ -3,6 +3,7 @@ import type { IssuedGuarantee } from "../../src/guarantees/issuance.service.js";
 import type { Officer } from "../../src/officers/officer.repository.js";
 import { givenGuarantees, givenOfficer, sampleCertificate } from "../support/given.js";
 import { buildWorld, type World } from "../support/world.js";
+import { officerActor } from "../../src/verification/verification.service.js";
 
 export type ContractWorld = World & { contracts: ContractService; officer: Officer; actor: ContractActor };
 
@@ -20,7 +21,7 @@ export function actorOf(officer: Officer): ContractActor {
 
 /** The officer verifies the guarantee with its key, as on the web: the orderer then holds it. */
 export async function verifyAs(world: World, officer: Officer, issued: IssuedGuarantee): Promise<void> {
-  const result = await world.services.verification.verify({ officer, contractNumber: issued.contractNumber, authKey: issued.authKey, clientAddress: "192.0.2.10" });
+  const result = await world.services.verification.verify({ actor: officerActor(officer), contractNumber: issued.contractNumber, authKey: issued.authKey, clientAddress: "192.0.2.10" });
   if (!result.ok) throw new Error(`verifyAs: ${result.reason}`);
 }
 

@@ -5,6 +5,7 @@ import { PRODUCTION_LIMITS } from "../../src/config.js";
 import type { Officer } from "../../src/officers/officer.repository.js";
 import { buildCliWorld, givenIssued, givenRegistry, sampleCertificate, type CliWorld } from "../cli/cli-world.js";
 import { givenOfficer } from "../support/given.js";
+import { officerActor } from "../../src/verification/verification.service.js";
 
 const MUTSU = "022080";
 const AOMORI = "022012";
@@ -16,7 +17,7 @@ describe("audit export: what an orderer's own export shows of failed verificatio
   let keys: { contractNumber: string; authKey: string }[];
 
   const verify = (contractNumber: string, authKey: string) =>
-    world.services.verification.verify({ officer, contractNumber, authKey, clientAddress: "192.0.2.1" });
+    world.services.verification.verify({ actor: officerActor(officer), contractNumber, authKey, clientAddress: "192.0.2.1" });
   const exported = async (...args: string[]): Promise<{ rows: Line[]; checkpoints: Line[]; text: string }> => {
     const result = await world.run(["audit", "export", "--format", "jsonl", ...args]);
     expect(result.status, result.stderr).to.equal(0);

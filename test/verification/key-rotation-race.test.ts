@@ -3,6 +3,7 @@ import type { Hasher } from "../../src/security/hasher.js";
 import { createServices } from "../../src/composition.js";
 import { givenGuarantee, givenOfficer } from "../support/given.js";
 import { buildWorld, type World } from "../support/world.js";
+import { officerActor } from "../../src/verification/verification.service.js";
 
 describe("verification while a key is rotated", () => {
   let world: World;
@@ -26,7 +27,7 @@ describe("verification while a key is rotated", () => {
       },
     };
     const { verification } = createServices({ db: world.db, clock: world.clock, hasher: gated });
-    const attempt = verification.verify({ officer, contractNumber: issued.contractNumber, authKey: issued.authKey, clientAddress: "192.0.2.1" });
+    const attempt = verification.verify({ actor: officerActor(officer), contractNumber: issued.contractNumber, authKey: issued.authKey, clientAddress: "192.0.2.1" });
     await running;
     const rotated = await world.services.guarantees.rotateKey(issued.contractNumber, "test");
     expect(rotated.ok).to.equal(true);
