@@ -92,6 +92,6 @@ describe("migration api-clients (audit actor api-client)", () => {
     const status = await main(["--db", file, "audit", "verify"], {
       stdout: { write: (s: string) => void out.push(s) }, stderr: { write: (s: string) => void out.push(s) }, clock: w.clock, hasher: w.hasher, env: {}, actor: "t",
     });
-    expect([status, out.join("")]).to.deep.equal([0, "audit trail OK: 6 row(s), chain intact\n"]);
+    expect([status, out.join("")]).to.deep.equal([0, "audit trail OK: 6 row(s), chain intact, 0 signed checkpoint(s)\n"]);
   });
 });
