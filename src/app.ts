@@ -110,7 +110,7 @@ export function createApp(deps: AppDeps): KakuninApp {
   const bearer = [noStore, requireBearer(services.api)];
   const json = express.json({ limit: API_BODY_LIMIT, type: "application/json", strict: true });
   const api = createApiHandlers({ api: services.api, contracts: services.contracts, clock, logger, document: apiDocument });
-  app.post("/api/v1/token", noStore, acceptFormBodies(limits.form), api.token);
+  app.post("/api/v1/token", noStore, acceptFormBodies(limits.form), api.token, api.tokenBodyRefused);
   app.get("/api/v1/openapi.json", api.openapi);
   app.post("/api/v1/verifications", bearer, json, validated, api.verify);
   app.get("/api/v1/guarantees", bearer, validated, api.guarantees);

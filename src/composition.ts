@@ -104,7 +104,7 @@ export function createServices({
   const verification = createVerificationService({
     guarantees, holdings, throttle: createVerificationThrottle(attempts, limits), tx, clock, hasher: onlineHasher, audit,
   });
-  const apiClientService = createApiClientService({ apiClients, orderers, attempts, limits, tx, clock, audit });
+  const apiClientService = createApiClientService({ apiClients, orderers, attempts, limits, tx, clock, audit, loginNames });
   return {
     audit,
     attempts,

@@ -3,10 +3,12 @@ import type { AuditService } from "../audit/audit.service.js";
 import type { Clock } from "../clock.js";
 import type { Limits } from "../config.js";
 import type { Transactions } from "../db/transactions.js";
-import { hasForbiddenCharacters, normalizeLogin, normalizeText } from "../format/normalize.js";
+import { hasForbiddenCharacters, normalizeText } from "../format/normalize.js";
+import { addressKey } from "../http/client-address.js";
 import type { OrdererRepository } from "../orderers/orderer.repository.js";
 import { parseOrdererCode } from "../orderers/orderer.service.js";
 import { refusal, success, type Outcome } from "../result.js";
+import type { LoginNameHash } from "../security/keyed-hash.js";
 import type { AttemptThrottle, Escalation, ThrottleKey } from "../throttling/attempt-throttle.js";
 import { auditEscalations } from "../throttling/lockout.service.js";
 import type { ApiClient, ApiClientRepository } from "./api-client.repository.js";
@@ -29,14 +31,15 @@ const DUMMY_HASH = hashSecret(randomBytes(32).toString("base64url"));
 /**
  * API clients: an orderer's own systems (OAuth 2.0 client credentials, one orderer each). The
  * admin CLI adds, lists, disables, enables them and rotates their secrets; the token endpoint
- * authenticates them, throttled like logins (per submitted client id, and per address together
- * with logins and verifications).
+ * authenticates them. Failures count per client address only (an IPv6 address by its /64): a
+ * secret of 256 random bits cannot be guessed, so a counter per client id would protect nothing
+ * and only let anyone who knows the id (it is no secret) lock the orderer's system out.
  */
 export function createApiClientService(deps: {
-  apiClients: ApiClientRepository; orderers: OrdererRepository; attempts: AttemptThrottle; limits: Pick<Limits, "login" | "address">;
-  tx: Transactions; clock: Clock; audit: AuditService;
+  apiClients: ApiClientRepository; orderers: OrdererRepository; attempts: AttemptThrottle; limits: Pick<Limits, "address">;
+  tx: Transactions; clock: Clock; audit: AuditService; loginNames: LoginNameHash;
 }) {
-  const { apiClients, orderers, attempts, limits, tx, clock, audit } = deps;
+  const { apiClients, orderers, attempts, limits, tx, clock, audit, loginNames } = deps;
   const adminRecord = (event: string, actor: string, client: ApiClient, detail?: Record<string, unknown>) =>
     audit.appendInTransaction({
       event, outcome: "ok", actorKind: "admin", actor, ordererCode: client.ordererCode,
@@ -64,9 +67,11 @@ export function createApiClientService(deps: {
       event: "api_token_issue", outcome: "ok", actorKind: "api-client", actor: client.clientId, ordererCode: client.ordererCode, clientAddress,
     });
   });
-  const recordFailure = tx.transaction((submittedId: string, clientAddress: string, settle: () => Escalation[]) => {
-    audit.appendInTransaction({ event: "api_token_fail", outcome: "invalid-client", actorKind: "anonymous", actor: submittedId.slice(0, 64), clientAddress });
-    auditEscalations(audit, settle(), { actor: submittedId.slice(0, 64), clientAddress });
+  // A submitted id that names no client may be a secret pasted into the wrong field: it is kept
+  // only as a keyed hash, as a login id that names no officer is.
+  const recordFailure = tx.transaction((submitted: string, clientAddress: string, settle: () => Escalation[]) => {
+    audit.appendInTransaction({ event: "api_token_fail", outcome: "invalid-client", actorKind: "anonymous", actor: submitted, clientAddress });
+    auditEscalations(audit, settle(), { actor: submitted, clientAddress });
   });
 
   const find = (clientId: string): Outcome<ApiClient> => {
@@ -102,7 +107,7 @@ export function createApiClientService(deps: {
       setActive.immediate(found.value, active, actor);
       return success({ client: apiClients.findByClientId(clientId)!, changed: true });
     },
-    /** A new secret, returned once; the old one stops working at once (tokens already issued run out). */
+    /** A new secret, returned once; the old one, and the tokens issued with it, stop working at once. */
     rotateSecret(clientId: string, actor: string): Outcome<IssuedCredentials> {
       const found = find(clientId);
       if (!found.ok) return found;
@@ -117,15 +122,11 @@ export function createApiClientService(deps: {
     },
     /**
      * The token endpoint's check of a client id and secret. Unknown id, wrong secret and disabled
-     * client are one answer; a failure counts against the submitted id (the login policy) and the
-     * address (shared with logins and verifications) before anything is compared.
+     * client are one answer; a failure counts against the client address (the anonymous logins'
+     * window, lifted by `address unlock`) before anything is compared.
      */
     authenticate(clientId: string, clientSecret: string, clientAddress: string): Authentication {
-      const keys: ThrottleKey[] = [
-        // Folded as a login is, so that `officer unlock api-client:<client_id>` finds the counter.
-        { scope: "login", key: `api-client:${normalizeLogin(clientId).slice(0, 53)}`, policy: limits.login },
-        { scope: "address", key: clientAddress, policy: limits.address },
-      ];
+      const keys: ThrottleKey[] = [{ scope: "address", key: addressKey(clientAddress), policy: limits.address }];
       const attempt = attempts.reserve(keys);
       if (!attempt.allowed) return { ok: false, reason: "throttled", retryAfterSeconds: attempt.retryAfterSeconds };
       const client = CLIENT_ID.test(clientId) ? apiClients.findByClientId(clientId) : undefined;
@@ -135,7 +136,7 @@ export function createApiClientService(deps: {
         recordSuccess.immediate(client, clientAddress, attempt.succeeded);
         return { ok: true, client };
       }
-      recordFailure.immediate(clientId, clientAddress, attempt.failed);
+      recordFailure.immediate(client ? client.clientId : loginNames(clientId.slice(0, 200)), clientAddress, attempt.failed);
       return { ok: false, reason: "invalid-client" };
     },
   };

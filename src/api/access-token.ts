@@ -9,7 +9,8 @@ export const TOKEN_LIFETIME_SECONDS = 600;
 /** The private claim naming the client's orderer (its 全国地方公共団体コード). */
 const ORDERER_CLAIM = "orderer";
 
-export type TokenClaims = { clientId: string; ordererCode: string };
+/** issuedAt: seconds since the epoch (the token's iat). */
+export type TokenClaims = { clientId: string; ordererCode: string; issuedAt: number };
 
 /**
  * Access tokens: JWTs signed with Ed25519 (EdDSA), 10 minutes. The key pair is made when the
@@ -42,7 +43,9 @@ export function createAccessTokens(clock: Clock, keys: TokenKeys = generateKeyPa
           requiredClaims: ["sub", "exp", "iat", "jti", ORDERER_CLAIM], typ: "at+jwt",
         });
         const ordererCode = payload[ORDERER_CLAIM];
-        return typeof payload.sub === "string" && typeof ordererCode === "string" ? { clientId: payload.sub, ordererCode } : undefined;
+        return typeof payload.sub === "string" && typeof ordererCode === "string" && typeof payload.iat === "number"
+          ? { clientId: payload.sub, ordererCode, issuedAt: payload.iat }
+          : undefined;
       } catch {
         return undefined;
       }

@@ -1,10 +1,10 @@
-import type { RequestHandler, Response } from "express";
+import type { ErrorRequestHandler, RequestHandler, Response } from "express";
 import type { Clock } from "../clock.js";
 import type { ContractService } from "../contracts/contract.service.js";
 import { isRealIsoDate, tokyoDate } from "../format/era-date.js";
 import { normalizeText } from "../format/normalize.js";
 import { clientAddress } from "../http/client-address.js";
-import { HttpError, type FieldError } from "../http/http-error.js";
+import { HttpError, toHttpError, type FieldError } from "../http/http-error.js";
 import type { Logger } from "../logger.js";
 import type { Problem } from "../result.js";
 import { toChecksJson, toContractJson, toGuaranteeJson, toHeldItemJson, toVersionJson } from "./api.presenter.js";
@@ -207,7 +207,17 @@ export function createApiHandlers(deps: { api: ApiService; contracts: ContractSe
     res.json(toContractJson(entry));
   };
 
-  return { token, openapi, verify, guarantee, version, guarantees, contractList, contract, contractChecks, putContract };
+  /**
+   * The token endpoint's refusals of a body (wrong media type, too large, malformed) answer as
+   * OAuth does (RFC 6749 §5.2: invalid_request), not as the rest of the API's problem documents.
+   */
+  const tokenBodyRefused: ErrorRequestHandler = (error, _req, res, next) => {
+    const refused = toHttpError(error);
+    if (refused.status >= 500) return next(error);
+    oauthError(res, 400, "invalid_request", "The body must be application/x-www-form-urlencoded with grant_type=client_credentials.");
+  };
+
+  return { token, tokenBodyRefused, openapi, verify, guarantee, version, guarantees, contractList, contract, contractChecks, putContract };
 }
 
 /** The JSON body as the contract form's text fields: integers of yen as digits, null as empty, numbers joined. */

@@ -52,12 +52,17 @@ export function createApiService(deps: {
       return { ok: true, accessToken: await tokens.issue(authenticated.client), expiresIn: TOKEN_LIFETIME_SECONDS };
     },
 
-    /** The active client a bearer token names, or undefined (bad, expired, or the client disabled or moved since). */
+    /**
+     * The active client a bearer token names, or undefined: a bad or expired token, a client disabled
+     * or moved since, or a token issued before the client's secret was last set (a secret is rotated
+     * because it leaked: the tokens got with it end with it, to the second of the rotation).
+     */
     async authorize(token: string): Promise<ApiClient | undefined> {
       const claims = await tokens.verify(token);
       if (!claims) return undefined;
       const client = apiClients.findActive(claims.clientId);
-      return client && client.ordererCode === claims.ordererCode ? client : undefined;
+      if (!client || client.ordererCode !== claims.ordererCode) return undefined;
+      return claims.issuedAt >= Math.floor(Date.parse(client.secretSetAt) / 1000) ? client : undefined;
     },
 
     /** The form's forgiving reading of the two fields, then the one verification path of officers. */

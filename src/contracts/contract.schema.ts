@@ -128,9 +128,14 @@ function addIssue(ctx: z.RefinementCtx, message: string): never {
   return z.NEVER;
 }
 
+/** /contracts/new and /contracts/import are pages of the register; "." and ".." are not path segments a browser keeps. */
+const RESERVED_REFERENCES = new Set(["new", "import", ".", ".."]);
+
 const FIELD_SCHEMAS = {
-  // The reference is a code the orderer types and searches for: folded like one.
-  reference: boundedText(normalizeText, 50),
+  // The reference is a code the orderer types and searches for: folded like one. It names the
+  // contract's page (/contracts/{契約番号}), so the words of the register's own pages and the
+  // path segments "." and ".." are not references.
+  reference: boundedText(normalizeText, 50).refine((s) => !RESERVED_REFERENCES.has(s.toLowerCase()), { error: "「new」「import」「.」「..」は契約番号に使えません" }),
   // Names are kept as written (NFC), like a certificate's; the checks fold them to compare.
   projectName: boundedText(normalizeDocumentText, 200),
   contractor: boundedText(normalizeDocumentText, 200),

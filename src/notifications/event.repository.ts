@@ -88,20 +88,23 @@ export function createEventRepository(db: Db) {
   const holders = db.prepare<[number], { orderer_id: number }>("SELECT orderer_id FROM orderer_guarantees WHERE guarantee_id = ? ORDER BY orderer_id");
   // A held, valid guarantee whose 保証期限 is on or before the horizon, relied on by a contract of
   // the register that has not ended, or held by an orderer that keeps no register at all.
-  const expiring = db.prepare<{ today: string; horizon: string }, { orderer_id: number; guarantee_id: number; contract_number: string; project_name: string; guarantee_expiry: string }>(`
+  // Only those that expire, or expired, within the scan's window: a guarantee that passed its
+  // 保証期限 long ago (an old register imported, a first scan) is no news.
+  const expiring = db.prepare<{ today: string; since: string; horizon: string }, { orderer_id: number; guarantee_id: number; contract_number: string; project_name: string; guarantee_expiry: string }>(`
     SELECT og.orderer_id, g.id AS guarantee_id, g.contract_number,
            json_extract(v.content, '$.projectName') AS project_name,
            json_extract(v.content, '$.guaranteeExpiry') AS guarantee_expiry
     FROM orderer_guarantees og
     JOIN guarantees g ON g.id = og.guarantee_id AND g.status = 'valid'
     JOIN current_versions v ON v.guarantee_id = g.id
-    WHERE json_extract(v.content, '$.guaranteeExpiry') <= @horizon
+    WHERE json_extract(v.content, '$.guaranteeExpiry') BETWEEN @since AND @horizon
       AND (NOT EXISTS (SELECT 1 FROM contracts c WHERE c.orderer_id = og.orderer_id)
         OR EXISTS (SELECT 1 FROM contracts c JOIN contract_guarantee_numbers n ON n.contract_id = c.id
                     WHERE c.orderer_id = og.orderer_id AND n.contract_number = g.contract_number AND c.period_to >= @today))
     ORDER BY og.orderer_id, g.id`);
-  const missing = db.prepare<{ cutoff: string }, { orderer_id: number; id: number; reference: string }>(`
-    SELECT orderer_id, id, reference FROM contracts WHERE contract_date <= @cutoff ORDER BY orderer_id, id`);
+  // Contracts whose works still run: a contract that ended long ago (a historical ledger) needs no reminder.
+  const missing = db.prepare<{ cutoff: string; today: string }, { orderer_id: number; id: number; reference: string }>(`
+    SELECT orderer_id, id, reference FROM contracts WHERE contract_date <= @cutoff AND period_to >= @today ORDER BY orderer_id, id`);
 
   return {
     /** The new event's id, or undefined when the same (orderer, subject, kind) is already recorded. */
@@ -127,11 +130,12 @@ export function createEventRepository(db: Db) {
     },
     /** The orderers that hold a guarantee. */
     holdersOf: (guaranteeId: number) => holders.all(guaranteeId).map((r) => r.orderer_id),
-    expiring: (today: string, horizon: string): ExpiryCandidate[] => expiring.all({ today, horizon }).map((r) => ({
+    /** Expiring between `since` and `horizon` (inclusive), relied on by a running contract (or held where there is no register). */
+    expiring: (today: string, since: string, horizon: string): ExpiryCandidate[] => expiring.all({ today, since, horizon }).map((r) => ({
       ordererId: r.orderer_id, guaranteeId: r.guarantee_id, contractNumber: r.contract_number, projectName: r.project_name, guaranteeExpiry: r.guarantee_expiry,
     })),
-    /** Contracts whose 契約日 is on or before `cutoff`. */
-    contractsDatedBy: (cutoff: string): MissingCandidate[] => missing.all({ cutoff }).map((r) => ({ ordererId: r.orderer_id, contractId: r.id, reference: r.reference })),
+    /** Contracts whose 契約日 is on or before `cutoff` and whose 工期 has not ended by `today`. */
+    contractsDatedBy: (cutoff: string, today: string): MissingCandidate[] => missing.all({ cutoff, today }).map((r) => ({ ordererId: r.orderer_id, contractId: r.id, reference: r.reference })),
   };
 }
 

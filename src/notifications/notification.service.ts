@@ -18,6 +18,8 @@ import { digestMail, eventMail, noticePath } from "./notice-text.js";
 const EXPIRY_HORIZON_DAYS = 30;
 /** The 未提出 reminder: this many days after the contract's 契約日. */
 const MISSING_AFTER_DAYS = 14;
+/** A 保証期限 passed at most this long ago is still news; one passed before (a first scan, an old register) is not. */
+const PASSED_WINDOW_DAYS = 30;
 /** Beyond this the header says "99+": counting further would only cost. */
 const UNREAD_COUNT_CAP = 100;
 /** Notices per page. */
@@ -51,7 +53,7 @@ export function createNotificationService(deps: {
     const keep = (event: OrdererEvent | undefined) => {
       if (event) found.set(event.ordererId, [...(found.get(event.ordererId) ?? []), event]);
     };
-    for (const c of events.expiring(today, addDays(today, EXPIRY_HORIZON_DAYS))) {
+    for (const c of events.expiring(today, addDays(today, -PASSED_WINDOW_DAYS), addDays(today, EXPIRY_HORIZON_DAYS))) {
       const kind = expiryKind(c.guaranteeExpiry, today)!;
       // The expiry date is part of the subject: a 変更 that extends the 保証期限 warns again in time.
       keep(recordEvent({
@@ -59,7 +61,7 @@ export function createNotificationService(deps: {
         payload: { contractNumber: c.contractNumber, projectName: c.projectName, guaranteeExpiry: c.guaranteeExpiry }, occurredAt: at,
       }));
     }
-    for (const candidate of events.contractsDatedBy(addDays(today, -MISSING_AFTER_DAYS))) {
+    for (const candidate of events.contractsDatedBy(addDays(today, -MISSING_AFTER_DAYS), today)) {
       const entry = contracts.find(candidate.ordererId, candidate.reference);
       if (!entry) continue;
       const held = entry.links.flatMap((l) => (l.held ? [l.held.product] : []));

@@ -60,6 +60,9 @@ describe("API: tokens", () => {
     expect([password.status, password.body.error]).to.deep.equal([400, "unsupported_grant_type"]);
     const inBody = await request(app).post("/api/v1/token").type("form").send({ grant_type: "client_credentials", client_id: client.clientId, client_secret: client.clientSecret });
     expect([inBody.status, inBody.body.error]).to.deep.equal([400, "invalid_request"]);
+    const asJson = await request(app).post("/api/v1/token").set("Authorization", basic(client.clientId, client.clientSecret)).send({ grant_type: "client_credentials" });
+    expect([asJson.status, asJson.body.error], "a JSON body is an OAuth invalid_request, not a problem document").to.deep.equal([400, "invalid_request"]);
+    expect(asJson.headers["content-type"]).to.match(/^application\/json/);
     const none = await request(app).post("/api/v1/token").type("form").send({ grant_type: "client_credentials" });
     expect([none.status, none.body.error]).to.deep.equal([401, "invalid_client"]);
     expect(none.headers["www-authenticate"]).to.match(/^Basic realm="kakunin-api"/);
@@ -68,22 +71,40 @@ describe("API: tokens", () => {
     expect(JSON.stringify(w.db.prepare("SELECT * FROM audit_events").all())).not.to.include(client.clientSecret).and.not.include("not-the-secret");
   });
 
-  it("when wrong secrets keep coming for one client id, then after the fifth 429 with Retry-After, even for the right secret, until the delay passes or an admin unlocks it", async () => {
+  it("when a stranger keeps sending wrong secrets for a client's id, then the client itself still gets its token; the stranger's address is blocked after its window, and an unknown id is kept only as a keyed hash", async () => {
+    const proxied = await buildTestApp({ env: { TRUST_PROXY: "1" }, limits: { address: { limit: 5 } } });
+    try {
+      const client = givenApiClient(proxied);
+      const ask = (secret: string, from: string, id = client.clientId) => request(proxied.app).post("/api/v1/token").set("X-Forwarded-For", from)
+        .set("Authorization", basic(id, secret)).type("form").send({ grant_type: "client_credentials" });
+      const stranger: number[] = [];
+      for (let i = 0; i < 7; i++) stranger.push((await ask(`wrong-${i}`, "203.0.113.9")).status);
+      expect(stranger, "the stranger's address, blocked after five failures").to.deep.equal([401, 401, 401, 401, 401, 429, 429]);
+      // The same /64 is the same address.
+      expect((await ask("wrong-again", "2001:db8::1")).status).to.equal(401);
+      expect((await ask(client.clientSecret, "198.51.100.20")).status, "the orderer's system from its own address").to.equal(200);
+      const pasted = "a-secret-pasted-into-the-id-field";
+      expect((await ask("x", "198.51.100.21", pasted)).status).to.equal(401);
+      const trail = JSON.stringify(proxied.db.prepare("SELECT actor FROM audit_events WHERE event = 'api_token_fail'").all());
+      expect(trail).not.to.include(pasted);
+      expect(trail).to.match(/"h:[0-9a-f]{32}"/);
+      expect(proxied.services.lockouts.unlockAddress("203.0.113.9", "test").ok).to.equal(true);
+      expect((await ask(client.clientSecret, "203.0.113.9")).status, "after `address unlock`").to.equal(200);
+    } finally {
+      proxied.close();
+    }
+  });
+
+  it("when a client's secret is rotated, then the tokens got with the old secret stop working at once, and the new secret gets a working one", async () => {
     const client = givenApiClient(w);
-    const ask = (secret: string) => request(app).post("/api/v1/token").set("Authorization", basic(client.clientId, secret)).type("form").send({ grant_type: "client_credentials" });
-    const statuses: number[] = [];
-    for (let i = 0; i < 6; i++) statuses.push((await ask(`wrong-${i}`)).status);
-    expect(statuses).to.deep.equal([401, 401, 401, 401, 401, 429]);
-    const throttled = await ask(client.clientSecret);
-    expect([throttled.status, throttled.body.error]).to.deep.equal([429, "temporarily_unavailable"]);
-    expect(Number(throttled.headers["retry-after"])).to.be.within(1, 30);
-    w.clock.advance(31_000);
-    expect((await ask(client.clientSecret)).status).to.equal(200);
-    // An admin lifts a client's delay as a login's: `officer unlock api-client:<client_id>`.
-    for (let i = 0; i < 5; i++) await ask(`wrong-again-${i}`);
-    expect((await ask(client.clientSecret)).status).to.equal(429);
-    expect(w.services.lockouts.unlockLogin(`api-client:${client.clientId}`, "test").ok).to.equal(true);
-    expect((await ask(client.clientSecret)).status).to.equal(200);
+    const old = await tokenFor(app, client);
+    expect((await guaranteesWith(old)).status).to.equal(200);
+    w.clock.advance(5_000);
+    const rotated = w.services.apiClients.rotateSecret(client.clientId, "test");
+    if (!rotated.ok) throw new Error("rotation refused");
+    expectRefusedToken(await guaranteesWith(old));
+    const fresh = await tokenFor(app, { clientId: client.clientId, clientSecret: rotated.value.clientSecret });
+    expect((await guaranteesWith(fresh)).status).to.equal(200);
   });
 
   it("when a token has expired, then 401 invalid_token; a fresh one works", async () => {

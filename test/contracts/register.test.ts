@@ -35,6 +35,14 @@ describe("contract register (service)", () => {
       expect(world.contracts.list(world.officer.ordererId).entries).to.have.length(0);
     });
 
+    it("when a 契約番号 would be one of the register's own pages (new, import) or a path segment (., ..), then it is refused on the reference", () => {
+      for (const reference of ["new", "IMPORT", ".", ".."]) {
+        const saved = world.contracts.save(world.actor, contractForm({ reference }), null);
+        expect(!saved.ok && saved.problems.map((p) => p.field), reference).to.deep.equal(["reference"]);
+      }
+      expect(world.contracts.list(world.officer.ordererId).entries).to.have.length(0);
+    });
+
     it("when a new contract takes a 契約番号 already registered, then it is refused on the reference and the first stays", () => {
       world.contracts.save(world.actor, contractForm(), null);
       const again = world.contracts.save(world.actor, contractForm({ reference: "Ｒ８-001", projectName: "別の工事" }), null);

@@ -135,6 +135,27 @@ describe("notifications: the orderer's event stream", () => {
       expect(missing!.payload).to.deep.include({ reference: "R8-001", missingProducts: ["前払金保証", "契約保証"] });
     });
 
+    it("when a historical ledger is imported or a guarantee expired long ago, then the first scan brings no stale 未提出 or 期限切れ notices", async () => {
+      // The sample's 保証期限 is 2027-04-18; its contract R8-001 ran until 2027-03-19.
+      world = await buildWorld({ clock: createTestClock(at("2027-06-01")) });
+      const { officer } = await givenHeldSample();
+      // An old contract, ended years ago, whose guarantees were never held here.
+      expect(world.services.contracts.save(actorOf(officer), contractForm({
+        reference: "H30-001", contractDate: "2018-04-02", periodFrom: "2018-04-03", periodTo: "2018-12-20", guaranteeNumbers: "",
+      }), null).ok).to.equal(true);
+      expect(world.services.notifications.scan().events, "44 days after the 保証期限, with no running contract").to.equal(0);
+      expect(eventsOf(world, officer.ordererId)).to.deep.equal([]);
+    });
+
+    it("when the 保証期限 passed within the last 30 days and no register is kept, then one 期限切れ notice; one passed 31 days ago is not news", async () => {
+      world = await buildWorld({ clock: createTestClock(at("2027-05-19")) });
+      const { officer } = await givenOfficer(world);
+      const issued = await givenGuarantees(world, [sampleCertificate(), sampleCertificate({ contractNumber: "02208-000002", guaranteeExpiry: "2027-04-19" })]);
+      for (const g of issued) await verifyAs(world, officer, g);
+      expect(world.services.notifications.scan().events).to.equal(1);
+      expect(eventsOf(world, officer.ordererId).map((e) => [e.kind, e.payload.contractNumber])).to.deep.equal([["expiry_passed", "02208-000002"]]);
+    });
+
     it("when every required guarantee is held, then no 未提出 event is recorded", async () => {
       world = await buildWorld({ clock: createTestClock(at("2026-11-20")) });
       const { officer, issued } = await givenHeldSample();
