@@ -104,6 +104,7 @@ export function createServices({
   const verification = createVerificationService({
     guarantees, holdings, throttle: createVerificationThrottle(attempts, limits), tx, clock, hasher: onlineHasher, audit,
   });
+  const holdingService = createHoldingService({ holdings, guarantees, tx, clock, audit });
   const apiClientService = createApiClientService({ apiClients, orderers, attempts, limits, tx, clock, audit, loginNames });
   return {
     audit,
@@ -117,7 +118,7 @@ export function createServices({
     notifications,
     mail,
     lockouts: createLockoutService({ counters: throttleCounters, tx, clock, audit, loginNames, isOfficerLogin: (login) => officers.findByLogin(login) !== undefined }),
-    holdings: createHoldingService({ holdings, guarantees, tx, clock, audit }),
+    holdings: holdingService,
     contracts: createContractService({ contracts, tx, clock, audit }),
     login: createLoginService({ officers: officerService, sessions, attempts, tx, hasher: onlineHasher, audit, limits, loginNames }),
     sessions: sessionService,
@@ -125,7 +126,7 @@ export function createServices({
     apiClients: apiClientService,
     /** The API over the same services; its token key lives as long as this process (see createAccessTokens). */
     api: createApiService({
-      apiClients: apiClientService, tokens: createAccessTokens(clock, tokenKeys), verification, holdings, guarantees, tx, clock, audit,
+      apiClients: apiClientService, tokens: createAccessTokens(clock, tokenKeys), verification, holdings: holdingService, tx, clock, audit,
     }),
     health: repositories.health,
     /** The web app's session store (it starts a purge timer, so it is built only by the app). */

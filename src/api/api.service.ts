@@ -6,9 +6,8 @@ import type { ContractActor } from "../contracts/contract.service.js";
 import type { Transactions } from "../db/transactions.js";
 import { tokyoDate } from "../format/era-date.js";
 import { normalizeAuthKey, normalizeContractNumber } from "../format/normalize.js";
-import type { GuaranteeRepository } from "../guarantees/guarantee.repository.js";
-import type { HeldGuaranteeEntry, HoldingPageFilter, HoldingRepository } from "../holdings/holding.repository.js";
-import type { HeldGuaranteeWithVersion } from "../holdings/holding.service.js";
+import type { HeldGuaranteeEntry, HoldingPageFilter } from "../holdings/holding.repository.js";
+import type { HeldGuaranteeWithVersion, HoldingService } from "../holdings/holding.service.js";
 import { refusal, success, type Outcome } from "../result.js";
 import type { VerificationService, VerifyActor, VerifyResult } from "../verification/verification.service.js";
 import { TOKEN_LIFETIME_SECONDS, type AccessTokens } from "./access-token.js";
@@ -36,10 +35,10 @@ export const contractActorOf = (caller: ApiCaller): ContractActor => ({
  * mark a guarantee as opened: 更新あり in 確認済みの保証 is for the officers to clear.
  */
 export function createApiService(deps: {
-  apiClients: ApiClientService; tokens: AccessTokens; verification: VerificationService; holdings: HoldingRepository;
-  guarantees: GuaranteeRepository; tx: Transactions; clock: Clock; audit: AuditService;
+  apiClients: ApiClientService; tokens: AccessTokens; verification: VerificationService; holdings: HoldingService;
+  tx: Transactions; clock: Clock; audit: AuditService;
 }) {
-  const { apiClients, tokens, verification, holdings, guarantees, tx, clock, audit } = deps;
+  const { apiClients, tokens, verification, holdings, tx, clock, audit } = deps;
   const commits = tx.groupCommit();
 
   return {
@@ -81,15 +80,9 @@ export function createApiService(deps: {
     },
 
     /** The guarantee with its version in force, if the client's orderer holds it; undefined otherwise, whatever the reason. */
-    findHeld(caller: ApiCaller, rawNumber: string): HeldGuaranteeWithVersion | undefined {
-      const number = normalizeContractNumber(rawNumber);
-      if (!number.ok) return undefined;
-      const guarantee = guarantees.findByContractNumber(number.value);
-      if (!guarantee || !holdings.find(caller.client.ordererId, guarantee.id)) return undefined;
-      return { guarantee, current: guarantees.currentVersion(guarantee.id)! };
-    },
-    listVersions: (held: HeldGuaranteeWithVersion) => guarantees.listVersions(held.guarantee.id),
-    findVersion: (held: HeldGuaranteeWithVersion, sequence: number) => guarantees.findVersion(held.guarantee.id, sequence),
+    findHeld: (caller: ApiCaller, rawNumber: string): HeldGuaranteeWithVersion | undefined => holdings.findHeld(caller.client, rawNumber),
+    listVersions: holdings.listVersions,
+    findVersion: holdings.findVersion,
 
     /** One page of the orderer's holdings, and whether there is another. */
     listHeld(caller: ApiCaller, query: HeldPageQuery): { entries: HeldGuaranteeEntry[]; more: boolean } {

@@ -5,7 +5,7 @@ import { tokyoDate } from "../format/era-date.js";
 import { normalizeContractNumber } from "../format/normalize.js";
 import { foldForSearch, type Guarantee, type GuaranteeRepository, type GuaranteeVersion } from "../guarantees/guarantee.repository.js";
 import type { Officer } from "../officers/officer.repository.js";
-import type { HeldGuarantee, HoldingFilter, HoldingRepository } from "./holding.repository.js";
+import type { HeldGuarantee, HoldingFilter, HoldingPageFilter, HoldingRepository } from "./holding.repository.js";
 
 export type HeldGuaranteeWithVersion = { guarantee: Guarantee; current: GuaranteeVersion };
 
@@ -39,12 +39,12 @@ export function createHoldingService(deps: { holdings: HoldingRepository; guaran
   };
 
   return {
-    /** The guarantee and its version in force, if the officer's orderer holds it; undefined otherwise, whatever the reason. */
-    findHeld(officer: Officer, rawNumber: string): HeldGuaranteeWithVersion | undefined {
+    /** The guarantee and its version in force, if the orderer (an officer's or an API client's) holds it; undefined otherwise, whatever the reason. */
+    findHeld(holder: { ordererId: number }, rawNumber: string): HeldGuaranteeWithVersion | undefined {
       const number = normalizeContractNumber(rawNumber);
       if (!number.ok) return undefined;
       const guarantee = guarantees.findByContractNumber(number.value);
-      if (!guarantee || !holdings.find(officer.ordererId, guarantee.id)) return undefined;
+      if (!guarantee || !holdings.find(holder.ordererId, guarantee.id)) return undefined;
       return { guarantee, current: guarantees.currentVersion(guarantee.id)! };
     },
 
@@ -55,6 +55,9 @@ export function createHoldingService(deps: { holdings: HoldingRepository; guaran
     recordView(officer: Officer, held: HeldGuaranteeWithVersion, event: ViewEvent, clientAddress: string, detail?: Record<string, unknown>): Promise<void> {
       return commits.write(() => recordView(officer, held, event, clientAddress, detail));
     },
+
+    /** One keyset page of the orderer's holdings in first-verification order (the API's list). */
+    listPage: (filter: HoldingPageFilter) => holdings.listPage(filter),
 
     /** The orderer's list, newest verification first; `text` is matched after NFKC and lower-casing, and read as a contract number when it is one. */
     list(officer: Officer, query: HoldingQuery): { rows: HeldGuarantee[]; truncated: boolean } {
