@@ -125,7 +125,7 @@ export function createServices({
     apiClients: apiClientService,
     /** The API over the same services; its token key lives as long as this process (see createAccessTokens). */
     api: createApiService({
-      apiClients: apiClientService, tokens: createAccessTokens(clock, tokenKeys), verification, holdings, guarantees, tx, clock, audit,
+      apiClients: apiClientService, tokens: createAccessTokens(clock, tokenKeys), verification, holdings, guarantees, events, tx, clock, audit,
     }),
     health: repositories.health,
     /** The web app's session store (it starts a purge timer, so it is built only by the app). */

@@ -7,6 +7,7 @@ import type { Transactions } from "../db/transactions.js";
 import { tokyoDate } from "../format/era-date.js";
 import { normalizeAuthKey, normalizeContractNumber } from "../format/normalize.js";
 import type { GuaranteeRepository } from "../guarantees/guarantee.repository.js";
+import type { EventRepository, OrdererEvent } from "../notifications/event.repository.js";
 import type { HeldGuaranteeEntry, HoldingPageFilter, HoldingRepository } from "../holdings/holding.repository.js";
 import type { HeldGuaranteeWithVersion } from "../holdings/holding.service.js";
 import { refusal, success, type Outcome } from "../result.js";
@@ -19,7 +20,7 @@ export type ApiCaller = { client: ApiClient; clientAddress: string };
 export type HeldPageQuery = Pick<HoldingPageFilter, "status" | "expiresBefore" | "changedSince" | "limit"> & { after: number };
 
 /** What the audit trail records of an API read (verification and contract writes record their own). */
-export type ApiReadEvent = "api_guarantee_view" | "api_version_view" | "api_guarantee_list" | "api_contract_list" | "api_contract_view" | "api_contract_checks_view" | "api_contract_unchanged";
+export type ApiReadEvent = "api_guarantee_view" | "api_version_view" | "api_guarantee_list" | "api_contract_list" | "api_contract_view" | "api_contract_checks_view" | "api_contract_unchanged" | "api_event_list";
 
 const actorOf = (client: ApiClient): VerifyActor => ({
   kind: "api-client", id: client.id, login: client.clientId, ordererId: client.ordererId, ordererCode: client.ordererCode,
@@ -37,9 +38,9 @@ export const contractActorOf = (caller: ApiCaller): ContractActor => ({
  */
 export function createApiService(deps: {
   apiClients: ApiClientService; tokens: AccessTokens; verification: VerificationService; holdings: HoldingRepository;
-  guarantees: GuaranteeRepository; tx: Transactions; clock: Clock; audit: AuditService;
+  guarantees: GuaranteeRepository; events: EventRepository; tx: Transactions; clock: Clock; audit: AuditService;
 }) {
-  const { apiClients, tokens, verification, holdings, guarantees, tx, clock, audit } = deps;
+  const { apiClients, tokens, verification, holdings, guarantees, events, tx, clock, audit } = deps;
   const commits = tx.groupCommit();
 
   return {
@@ -90,6 +91,16 @@ export function createApiService(deps: {
     listHeld(caller: ApiCaller, query: HeldPageQuery): { entries: HeldGuaranteeEntry[]; more: boolean } {
       const rows = holdings.listPage({ ...query, ordererId: caller.client.ordererId, today: tokyoDate(clock.now()), limit: query.limit + 1 });
       return { entries: rows.slice(0, query.limit), more: rows.length > query.limit };
+    },
+
+    /**
+     * The orderer's events after the id `after`, oldest first, and whether more follow. Ids are
+     * handed out by SQLite's one writer at commit, so no event can later appear below an id a
+     * client has already seen: keeping the last id is enough to miss nothing.
+     */
+    listEvents(caller: ApiCaller, after: number, limit: number): { events: OrdererEvent[]; more: boolean } {
+      const rows = events.after({ ordererId: caller.client.ordererId, after, limit: limit + 1 });
+      return { events: rows.slice(0, limit), more: rows.length > limit };
     },
 
     /** Records a read, committed (with others of the same moment) before the answer is sent. */
