@@ -3,6 +3,9 @@ import request from "supertest";
 import { givenGuarantees, sampleCertificate } from "../support/given.js";
 import { buildTestApp, type WebWorld } from "../support/web.js";
 import { serve } from "../security/helpers.js";
+import { createLogger } from "../../src/logger.js";
+import { createWebhookSender } from "../../src/notifications/webhook-sender.js";
+import { startReceiver } from "../notifications/webhook-receiver.js";
 import { expectProblem, givenApiClient, tokenFor } from "./support.js";
 
 const number = (i: number) => `02208-${String(i).padStart(6, "0")}`;
@@ -69,6 +72,22 @@ describe("API: GET /api/v1/events", () => {
     const res = await request(w.app).get("/api/v1/events?after=0&limit=200").set("Authorization", `Bearer ${await tokenFor(w.app, other)}`);
     expect(res.status, res.text).to.equal(200);
     expect(res.body).to.deep.equal({ items: [], next: 0, more: false });
+  });
+
+  it("when the orderer has a webhook endpoint, then each webhook's data is the feed's item for the same event, byte for byte as JSON", async () => {
+    const receiver = await startReceiver();
+    try {
+      const { auth, issued } = await givenHoldingClient(1);
+      expect((await w.services.webhooks.add({ ordererCode: "022080", url: receiver.url }, "test")).ok).to.equal(true);
+      expect(w.services.guarantees.change(issued[0]!.contractNumber, "amendment", { guaranteeAmount: 25000000 }, "test").ok).to.equal(true);
+      expect(w.services.guarantees.cancel(issued[0]!.contractNumber, "契約解除のため", "test").ok).to.equal(true);
+      await createWebhookSender({ webhooks: w.services.webhooks, clock: w.clock, logger: createLogger({ level: "silent" }) }).deliverDue();
+      const feed = await request(w.app).get("/api/v1/events").set(auth);
+      expect(receiver.received.map((r) => JSON.stringify(JSON.parse(r.body).data))).to.deep.equal(feed.body.items.map((e: unknown) => JSON.stringify(e)));
+      expect(receiver.received).to.have.length(2);
+    } finally {
+      await receiver.close();
+    }
   });
 
   it("when after or limit is not a number in range, then 400 names the parameter", async () => {
