@@ -82,8 +82,10 @@ export function createContext(deps: CliDeps): CliContext {
       }
       try {
         const secret = config.sessionSecrets[0];
+        // The webhook key's .pub beside --db's database, as for the audit key, unless the environment names it.
+        const keyFile = option ? loadConfig({ ...deps.env, DATABASE_PATH: file }, { sessionSecret: "optional" }).webhooks.keyFile : config.webhooks.keyFile;
         return await fn(createServices({
-          db, clock: deps.clock, hasher, limits: config.limits, notifications: notificationSettings(config.mail), webhooks: cliWebhookSettings(config),
+          db, clock: deps.clock, hasher, limits: config.limits, notifications: notificationSettings(config.mail), webhooks: cliWebhookSettings(config, keyFile),
           ...(secret ? { loginNames: createLoginNameHash(secret) } : {}),
         }), db);
       } finally {
@@ -120,14 +122,14 @@ export function createContext(deps: CliDeps): CliContext {
  * The CLI seals webhook secrets with the service's public key (the .pub beside WEBHOOK_KEY_FILE)
  * and can open none: administrators never read a stored secret back.
  */
-function cliWebhookSettings(config: Config): WebhookSettings {
+function cliWebhookSettings(config: Config, keyFile: string): WebhookSettings {
   let sealer: Sealer | undefined;
   return {
     policy: { production: config.nodeEnv === "production", allowedHosts: config.webhooks.allowedHosts },
     keys: {
       sealer() {
         if (sealer) return sealer;
-        const loaded = loadSealingPublicKey(config.webhooks.keyFile);
+        const loaded = loadSealingPublicKey(keyFile);
         if (!loaded.ok) throw new Error(loaded.problem);
         return (sealer = createSealer(loaded.publicKey));
       },

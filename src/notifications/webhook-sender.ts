@@ -37,8 +37,8 @@ export function createWebhookSender(deps: { webhooks: WebhookService; clock: Clo
       const { row } = next;
       const log = { outboxId: row.id, webhookId: row.messageId, endpointId: row.recipient, attempt: row.attempts + 1 };
       if (!next.ok) {
-        webhooks.markAttemptFailed(row.id, next.reason, true);
-        logger.warn({ ...log, outcome: "failed", reason: next.reason }, "webhook not delivered");
+        const outcome = webhooks.markAttemptFailed(row.id, next.reason, next.permanent);
+        logger.warn({ ...log, outcome, reason: next.reason }, "webhook not delivered");
         continue;
       }
       const target = await webhooks.checkTarget(next.url);

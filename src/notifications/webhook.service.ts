@@ -31,7 +31,7 @@ export const ENDPOINT_GONE = "the receiver answered 410 Gone: the endpoint is di
 /** What the sender needs for one row: where to POST and the secret to sign with, or why not. */
 export type Delivery =
   | { ok: true; row: OutboxRow<"webhook">; endpoint: WebhookEndpoint; url: URL; secret: string }
-  | { ok: false; row: OutboxRow<"webhook">; reason: string };
+  | { ok: false; row: OutboxRow<"webhook">; reason: string; permanent: boolean };
 
 const sealingContext = (endpointId: string) => `webhook:${endpointId}`;
 
@@ -150,9 +150,15 @@ export function createWebhookService(deps: {
       if (!row) return undefined;
       const endpoint = webhooks.findByEndpointId(row.recipient);
       // The ordererId check is a second lock: a row is only ever sent to its own orderer's endpoint.
-      if (!endpoint || endpoint.ordererId !== row.ordererId) return { ok: false, row, reason: ENDPOINT_REMOVED };
-      if (endpoint.state !== "active") return { ok: false, row, reason: ENDPOINT_GONE };
-      const secret = keys.opener().open(endpoint.secretSealed, sealingContext(endpoint.endpointId));
+      if (!endpoint || endpoint.ordererId !== row.ordererId) return { ok: false, row, reason: ENDPOINT_REMOVED, permanent: true };
+      if (endpoint.state !== "active") return { ok: false, row, reason: ENDPOINT_GONE, permanent: true };
+      let secret: string;
+      try {
+        secret = keys.opener().open(endpoint.secretSealed, sealingContext(endpoint.endpointId));
+      } catch {
+        // Another WEBHOOK_KEY_FILE than the one the secret was sealed to: retried, in case the right one comes back.
+        return { ok: false, row, reason: "the endpoint's secret does not open with WEBHOOK_KEY_FILE (another key than at webhook add?)", permanent: false };
+      }
       return { ok: true, row, endpoint, url: new URL(endpoint.url), secret };
     },
     /** The send-time check of the host's addresses (DNS may have changed since the endpoint was added). */

@@ -17,8 +17,9 @@ describe("admin webhook", () => {
     w = await buildCliWorld();
     givenOrderer(w);
     receiver = await startReceiver();
-    keyFile = path.join(w.dir, "keys", "webhook-key.pem");
-    env = { NODE_ENV: "test", WEBHOOK_KEY_FILE: keyFile };
+    keyFile = path.join(w.dir, "webhook-key.pem");
+    // No WEBHOOK_KEY_FILE: the CLI looks beside --db's database, where the service keeps it by default.
+    env = { NODE_ENV: "test" };
   });
   afterEach(async () => { w.close(); await receiver.close(); });
 

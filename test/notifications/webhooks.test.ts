@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { inMemoryWebhookKeys } from "../../src/composition.js";
+import { createServices, inMemoryWebhookKeys } from "../../src/composition.js";
 import { isPublicAddress, type Resolve } from "../../src/http/outbound-target.js";
 import { createLogger } from "../../src/logger.js";
 import type { Officer } from "../../src/officers/officer.repository.js";
@@ -155,6 +155,16 @@ describe("webhooks: each event of the orderer POSTed to its endpoints, signed", 
       expect(await sender().deliverDue()).to.equal(0);
       expect(receiver.received).to.have.length(0);
       expect(outboxRows(world, "webhook")[0]).to.include({ lastError: "the webhook endpoint was removed" });
+    });
+
+    it("when the service runs with another webhook key than the secret was sealed to, then nothing is sent and the attempt is retried, saying so", async () => {
+      const { contractNumber } = await givenHolder();
+      await givenEndpoint();
+      amend(contractNumber);
+      const other = createServices({ db: world.db, clock: world.clock, hasher: world.hasher, webhooks: { policy: { production: false, allowedHosts: [] }, keys: inMemoryWebhookKeys() } });
+      expect(await createWebhookSender({ webhooks: other.webhooks, clock: world.clock, logger: logger() }).deliverDue()).to.equal(0);
+      expect(receiver.received).to.have.length(0);
+      expect(outboxRows(world, "webhook")[0]).to.include({ attempts: 1, failedAt: null, lastError: "the endpoint's secret does not open with WEBHOOK_KEY_FILE (another key than at webhook add?)" });
     });
 
     it("when an endpoint is added, then its secret is stored only sealed, and no audit row or log line holds it", async () => {
