@@ -17,7 +17,10 @@ const RESPONSE_BODY_CAP = 4096;
  * answer like any other), the whole exchange is bounded by `timeoutMs`, and the response body is
  * read up to a few KiB and dropped.
  */
-export function postPinned(url: URL, addresses: readonly ResolvedAddress[], headers: Record<string, string>, body: string, timeoutMs: number): Promise<PostResult> {
+export function postPinned(
+  url: URL, addresses: readonly ResolvedAddress[], headers: Record<string, string>, body: string, options: { timeoutMs: number; signal?: AbortSignal },
+): Promise<PostResult> {
+  const { timeoutMs, signal } = options;
   const first = addresses[0]!;
   const lookup: LookupFunction = (_host, options, callback) => {
     if ((options as { all?: boolean }).all) (callback as (e: null, a: ResolvedAddress[]) => void)(null, [...addresses]);
@@ -53,6 +56,10 @@ export function postPinned(url: URL, addresses: readonly ResolvedAddress[], head
       settle({ answered: false, error: `no answer within ${timeoutMs / 1000} s` });
     }, timeoutMs);
     req.on("error", (error: NodeJS.ErrnoException) => settle({ answered: false, error: describe(error) }));
+    signal?.addEventListener("abort", () => {
+      req.destroy();
+      settle({ answered: false, error: "stopped before an answer" });
+    }, { once: true });
     req.end(body);
   });
 }

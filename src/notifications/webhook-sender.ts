@@ -13,7 +13,7 @@ export type WebhookSender = {
   start(): void;
   /** Sends every webhook due now, one at a time; resolves with how many were answered 2xx. */
   deliverDue(): Promise<number>;
-  /** Stops polling and waits for the webhook in hand to be answered and marked. */
+  /** Stops polling and drops the webhook in hand if not answered yet (it is sent again at the next start). */
   stop(): Promise<void>;
 };
 
@@ -30,6 +30,8 @@ export function createWebhookSender(deps: { webhooks: WebhookService; clock: Clo
   let pass: Promise<number> | undefined;
   let started = false;
   let stopped = false;
+  // Aborts the POST in hand at stop: a shutdown does not wait out a slow receiver's 10 s.
+  const stopping = new AbortController();
 
   async function deliver(): Promise<number> {
     let sent = 0;
@@ -56,7 +58,9 @@ export function createWebhookSender(deps: { webhooks: WebhookService; clock: Clo
         "webhook-id": row.messageId,
         "webhook-timestamp": String(Math.floor(sentAt.getTime() / 1000)),
         "webhook-signature": signature,
-      }, row.content.body, timeoutMs);
+      }, row.content.body, { timeoutMs, signal: stopping.signal });
+      // Cut short by stop(): not an attempt of the receiver's making; the row stays due, same webhook-id.
+      if (stopped && !result.answered) break;
       if (result.answered && result.status >= 200 && result.status < 300) {
         webhooks.markSent(row.id);
         sent++;
@@ -95,6 +99,7 @@ export function createWebhookSender(deps: { webhooks: WebhookService; clock: Clo
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      stopping.abort();
       await pass;
     },
   };

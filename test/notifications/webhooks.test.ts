@@ -147,6 +147,20 @@ describe("webhooks: each event of the orderer POSTed to its endpoints, signed", 
       expect(outboxRows(world, "webhook")[0]).to.include({ attempts: 2, lastError: "no answer within 0.3 s", sentAt: null, failedAt: null });
     });
 
+    it("when the service stops while a receiver has not answered, then the stop does not wait for it and the webhook stays due, its attempt not counted", async () => {
+      const { contractNumber } = await givenHolder();
+      await givenEndpoint();
+      amend(contractNumber);
+      receiver.state.silent = true;
+      const running = sender();
+      running.start();
+      while (receiver.received.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      const started = Date.now();
+      await running.stop();
+      expect(Date.now() - started).to.be.below(1000);
+      expect(outboxRows(world, "webhook")[0]).to.include({ attempts: 0, sentAt: null, failedAt: null, lastError: null });
+    });
+
     it("when an endpoint is removed, then what waited for it is given up and never sent", async () => {
       const { contractNumber } = await givenHolder();
       const { endpoint } = await givenEndpoint();
