@@ -1,3 +1,4 @@
+import type { KeyObject } from "node:crypto";
 import { createAccessTokens, type TokenKeys } from "./api/access-token.js";
 import { createApiService } from "./api/api.service.js";
 import { createApiClientRepository } from "./api-clients/api-client.repository.js";
@@ -85,13 +86,15 @@ export type ServiceDeps = {
 /** Tests and tools that send no mail: links to a local service, mails held as not sent. */
 const LOCAL_NOTIFICATIONS: NotificationSettings = { publicBaseUrl: "http://localhost:3000", smtpConfigured: false };
 
-/** Keys that live as long as this set of services: what the process seals, it alone can open. */
-export function inMemoryWebhookKeys(): WebhookKeys {
-  const { publicKey, privateKey } = generateSealingKeys();
-  const sealer = createSealer(publicKey);
-  const opener = createOpener(privateKey);
+/** The service's webhook key pair (WEBHOOK_KEY_FILE, loaded at start) as the webhook service takes it. */
+export function webhookKeysOf(pair: { publicKey: KeyObject; privateKey: KeyObject }): WebhookKeys {
+  const sealer = createSealer(pair.publicKey);
+  const opener = createOpener(pair.privateKey);
   return { sealer: () => sealer, opener: () => opener };
 }
+
+/** Keys that live as long as this set of services: what the process seals, it alone can open. */
+export const inMemoryWebhookKeys = (): WebhookKeys => webhookKeysOf(generateSealingKeys());
 
 /**
  * The composition root: every service once, over one database, each handed the repositories it

@@ -8,10 +8,10 @@ import { createHttpServer, listen } from "./http/listen.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createHasher } from "./security/hasher.js";
 import { createLoginNameHash } from "./security/keyed-hash.js";
-import { createServices } from "./composition.js";
+import { createServices, webhookKeysOf } from "./composition.js";
 import { notificationSettings } from "./notifications/mail.service.js";
 import { startNotifications } from "./notifications/notification.runner.js";
-import { createOpener, createSealer, loadOrCreateSealingKey } from "./security/sealed-box.js";
+import { loadOrCreateSealingKey } from "./security/sealed-box.js";
 
 /** How long a shutdown waits for requests in flight before it closes their connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -90,13 +90,11 @@ async function main(logger: Logger): Promise<void> {
     throw new StartupError(webhookKey.problem);
   }
   if (webhookKey.created) logger.warn({ keyFile: config.webhooks.keyFile }, "created the webhook key: back it up with the audit signing key, not with the database");
-  const sealer = createSealer(webhookKey.publicKey);
-  const opener = createOpener(webhookKey.privateKey);
   const hasher = await createHasher(config.argon2);
   const services = createServices({
     db, clock: systemClock, hasher, limits: config.limits, loginNames: createLoginNameHash(config.sessionSecrets[0]!),
     notifications: notificationSettings(config.mail),
-    webhooks: { policy: { production: config.nodeEnv === "production", allowedHosts: config.webhooks.allowedHosts }, keys: { sealer: () => sealer, opener: () => opener } },
+    webhooks: { policy: { production: config.nodeEnv === "production", allowedHosts: config.webhooks.allowedHosts }, keys: webhookKeysOf(webhookKey) },
   });
   const checkpoints = services.audit.scheduleCheckpoints(
     { signer: key.signer, logFile: config.auditCheckpointLog },

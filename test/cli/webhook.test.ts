@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import path from "node:path";
-import { createServices } from "../../src/composition.js";
+import { createServices, webhookKeysOf } from "../../src/composition.js";
 import { createLogger } from "../../src/logger.js";
 import { createWebhookSender } from "../../src/notifications/webhook-sender.js";
-import { createOpener, createSealer, loadOrCreateSealingKey } from "../../src/security/sealed-box.js";
+import { loadOrCreateSealingKey } from "../../src/security/sealed-box.js";
 import { signatureIsValid, startReceiver } from "../notifications/webhook-receiver.js";
 import { givenOrderer } from "../support/given.js";
 import { buildCliWorld, type CliWorld } from "./cli-world.js";
@@ -27,11 +27,9 @@ describe("admin webhook", () => {
   function startService() {
     const key = loadOrCreateSealingKey(keyFile);
     if (!key.ok) throw new Error(key.problem);
-    const sealer = createSealer(key.publicKey);
-    const opener = createOpener(key.privateKey);
     const services = createServices({
       db: w.db, clock: w.clock, hasher: w.hasher,
-      webhooks: { policy: { production: false, allowedHosts: [] }, keys: { sealer: () => sealer, opener: () => opener } },
+      webhooks: { policy: { production: false, allowedHosts: [] }, keys: webhookKeysOf(key) },
     });
     const sender = createWebhookSender({ webhooks: services.webhooks, clock: w.clock, logger: createLogger({ level: "silent" }), idlePollMs: 50 });
     sender.start();

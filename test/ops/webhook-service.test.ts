@@ -1,11 +1,12 @@
 import { expect } from "chai";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { main } from "../../scripts/admin.js";
 import { signatureIsValid, startReceiver } from "../notifications/webhook-receiver.js";
-import { reap } from "./support/processes.js";
-import { startServer, type ServerChild } from "./support/server.js";
+import { reap, spawnTs } from "./support/processes.js";
+import { startServer, TEST_SESSION_SECRET, type ServerChild } from "./support/server.js";
+import { loadOrCreateSealingKey } from "../../src/security/sealed-box.js";
 
 /** The admin CLI in this process, over the server's database, as an administrator would run it. */
 async function admin(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
@@ -50,5 +51,16 @@ describe("webhooks through the running service", () => {
     expect(JSON.parse(receiver.received[0]!.body).type).to.equal("ping");
     expect(signatureIsValid(secret, receiver.received[0]!), "signed by the service with the secret the CLI printed").to.equal(true);
     expect(server.stdout()).not.to.include(secret.slice("whsec_".length));
+  });
+
+  it("when the webhook key may be read by others, then the service refuses to start and says why", async () => {
+    const keyFile = path.join(dir, "webhook-key.pem");
+    loadOrCreateSealingKey(keyFile);
+    chmodSync(keyFile, 0o644);
+    const child = spawnTs("src/start.cts", [], {
+      NODE_ENV: "production", SESSION_SECRET: TEST_SESSION_SECRET, COOKIE_SECURE: "false", PORT: "0", HOST: "127.0.0.1", DATABASE_PATH: path.join(dir, "kakunin.sqlite"),
+    });
+    expect(await child.exited).to.equal(1);
+    expect(child.stderr()).to.include(`the webhook key ${keyFile} has mode 0644: it must be readable by the service's user only (chmod 600)`);
   });
 });
