@@ -5,7 +5,7 @@ const STATUS_ROWS = 50;
 /** How long `webhook test` waits for the service to send the ping, by default. */
 const DEFAULT_WAIT_SECONDS = 20;
 
-/** webhook add|list|remove|test|status: where an orderer's events are POSTed (Standard Webhooks). */
+/** webhook add|list|remove|test|status|retry: where an orderer's events are POSTed (Standard Webhooks). */
 export function addWebhookCommands(program: Command, ctx: CliContext, run: Run): void {
   const group = program.command("webhook").description("webhooks: an orderer's events POSTed to its own systems, signed (Standard Webhooks)");
 
@@ -102,6 +102,16 @@ export function addWebhookCommands(program: Command, ctx: CliContext, run: Run):
           String(r.id), r.failedAt ? "failed" : "pending", r.recipient, r.messageId, r.content.type, String(r.attempts), r.failedAt ? "-" : r.nextAttemptAt, r.lastError ?? "-",
         ])).forEach((l) => ctx.out(l));
         if (unsent.length === STATUS_ROWS) ctx.out(`(the first ${STATUS_ROWS} shown)`);
+        return 0;
+      })));
+
+  group
+    .command("retry")
+    .description("re-queue the webhooks that were given up (failed), to be sent now")
+    .action(run(async (_opts: unknown, cmd: Command) =>
+      ctx.withServices(cmd, (s) => {
+        const count = s.webhooks.retryFailed(ctx.deps.actor);
+        ctx.out(`${count} failed webhook${count === 1 ? "" : "s"} re-queued`);
         return 0;
       })));
 }

@@ -78,6 +78,12 @@ export function createWebhookService(deps: {
     audit.appendInTransaction({ event: "webhook_gone", outcome: "ok", actorKind: "system", actor: "webhook-sender", ordererCode: endpoint.ordererCode, detail: { endpointId: endpoint.endpointId, url: endpoint.url } });
   });
 
+  const requeue = tx.transaction((actor: string) => {
+    const count = outbox.requeueFailed("webhook", now());
+    audit.appendInTransaction({ event: "webhook_retry", outcome: "ok", actorKind: "admin", actor, detail: { requeued: count } });
+    return count;
+  });
+
   function findOrderer(rawCode: string): Outcome<{ id: number; code: string }> {
     const code = parseOrdererCode(rawCode);
     if (!code.ok) return code;
@@ -143,6 +149,8 @@ export function createWebhookService(deps: {
     },
 
     status: (limit: number) => ({ counts: outbox.counts("webhook"), unsent: outbox.listUnsent("webhook", limit) }),
+    /** Given-up webhooks become due now, with a fresh 24-hour window (those of removed or gone endpoints fail again at once). */
+    retryFailed: (actor: string): number => requeue.immediate(actor),
 
     /** The sender's side: the next row due now, with its endpoint and secret, if any is due. */
     nextDue(): Delivery | undefined {

@@ -69,7 +69,7 @@ describe("admin webhook", () => {
     }
   });
 
-  it("when the receiver answers 500 to the ping, then test says so and that it is retried", async () => {
+  it("when the receiver answers 500 to the ping, then test says so and that it is retried; a given-up webhook is sent again after webhook retry, under its webhook-id", async () => {
     const sender = startService();
     try {
       const printed = JSON.parse((await w.run(["webhook", "add", "--orderer", "022080", "--url", receiver.url, "--json"], { env })).stdout) as { endpoint_id: string };
@@ -77,6 +77,13 @@ describe("admin webhook", () => {
       const tested = await w.run(["webhook", "test", printed.endpoint_id], { env });
       expect(tested.status).to.equal(1);
       expect(tested.stderr).to.match(/not delivered: HTTP 500; retried at /);
+      // Given up after a day of failures, then re-queued by hand: due at once, its window fresh.
+      w.db.prepare("UPDATE outbox SET failed_at = next_attempt_at WHERE channel = 'webhook'").run();
+      expect((await w.run(["webhook", "status"], { env })).stdout).to.include("pending 0, failed 1, sent 0");
+      expect((await w.run(["webhook", "retry"], { env })).stdout).to.include("1 failed webhook re-queued");
+      for (let i = 0; i < 100 && receiver.received.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(receiver.received).to.have.length(2);
+      expect(receiver.received[1]!.headers["webhook-id"]).to.equal(receiver.received[0]!.headers["webhook-id"]);
     } finally {
       await sender.stop();
     }
