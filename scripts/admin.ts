@@ -18,6 +18,7 @@ import { addNotificationCommands } from "./admin/notification.commands.js";
 import { addRegistryCommands } from "./admin/registry.commands.js";
 import { addSessionCommands } from "./admin/session.commands.js";
 import { addSystemCommands } from "./admin/system.commands.js";
+import { addWebhookCommands } from "./admin/webhook.commands.js";
 
 export type { CliDeps } from "./admin/context.js";
 
@@ -55,6 +56,7 @@ function buildProgram(ctx: ReturnType<typeof createContext>, setStatus: (status:
   addSessionCommands(program, ctx, run);
   addGuaranteeCommands(program, ctx, run);
   addApiClientCommands(program, ctx, run);
+  addWebhookCommands(program, ctx, run);
   addSystemCommands(program, ctx, run);
   addAuditCommands(program, ctx, run);
   addDatabaseCommands(program, ctx, run);

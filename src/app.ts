@@ -116,6 +116,7 @@ export function createApp(deps: AppDeps): KakuninApp {
   app.get("/api/v1/guarantees", bearer, validated, api.guarantees);
   app.get("/api/v1/guarantees/:contractNumber", bearer, validated, api.guarantee);
   app.get("/api/v1/guarantees/:contractNumber/versions/:sequence", bearer, validated, api.version);
+  app.get("/api/v1/events", bearer, validated, api.eventList);
   app.get("/api/v1/contracts", bearer, validated, api.contractList);
   app.get("/api/v1/contracts/:reference", bearer, validated, api.contract);
   app.put("/api/v1/contracts/:reference", bearer, json, validated, api.putContract);

@@ -1,3 +1,4 @@
+import type { KeyObject } from "node:crypto";
 import { createAccessTokens, type TokenKeys } from "./api/access-token.js";
 import { createApiService } from "./api/api.service.js";
 import { createApiClientRepository } from "./api-clients/api-client.repository.js";
@@ -25,12 +26,15 @@ import { createMailService, type NotificationSettings } from "./notifications/ma
 import { createMailboxRepository } from "./notifications/mailbox.repository.js";
 import { createNotificationService } from "./notifications/notification.service.js";
 import { createOutboxRepository } from "./notifications/outbox.repository.js";
+import { createWebhookRepository } from "./notifications/webhook.repository.js";
+import { createWebhookService, type WebhookKeys, type WebhookSettings } from "./notifications/webhook.service.js";
 import { createOfficerRepository } from "./officers/officer.repository.js";
 import { createOfficerService } from "./officers/officer.service.js";
 import { createOrdererRepository } from "./orderers/orderer.repository.js";
 import { createOrdererService } from "./orderers/orderer.service.js";
 import { limitArgon2 } from "./security/argon2-limiter.js";
 import type { Hasher } from "./security/hasher.js";
+import { createOpener, createSealer, generateSealingKeys } from "./security/sealed-box.js";
 import { NO_LOGIN_NAME_HASH, type LoginNameHash } from "./security/keyed-hash.js";
 import { limitNewSessions } from "./sessions/new-session-limit.js";
 import { SqliteSessionStore } from "./sessions/session-store.js";
@@ -61,6 +65,7 @@ export function createRepositories(db: Db) {
     events: createEventRepository(db),
     outbox: createOutboxRepository(db),
     mailboxes: createMailboxRepository(db),
+    webhooks: createWebhookRepository(db),
     apiClients: createApiClientRepository(db),
     throttleCounters: createThrottleCounterRepository(db),
     health: createHealthRepository(db),
@@ -71,13 +76,25 @@ export type Repositories = ReturnType<typeof createRepositories>;
 
 /** `loginNames`: the keyed hash of login ids that name no officer (from SESSION_SECRET); without
  * it, only what never meets such a login id works (the CLI run without SESSION_SECRET, benchmarks).
- * `tokenKeys`: the API access tokens' key pair; a new one per process unless given (tests sign their own tokens). */
+ * `tokenKeys`: the API access tokens' key pair; a new one per process unless given (tests sign their own tokens).
+ * `webhooks`: the SSRF policy and the key pair sealing the endpoints' secrets (WEBHOOK_KEY_FILE). */
 export type ServiceDeps = {
   db: Db; clock: Clock; hasher: Hasher; limits?: Limits; loginNames?: LoginNameHash; notifications?: NotificationSettings; tokenKeys?: TokenKeys;
+  webhooks?: WebhookSettings;
 };
 
 /** Tests and tools that send no mail: links to a local service, mails held as not sent. */
 const LOCAL_NOTIFICATIONS: NotificationSettings = { publicBaseUrl: "http://localhost:3000", smtpConfigured: false };
+
+/** The service's webhook key pair (WEBHOOK_KEY_FILE, loaded at start) as the webhook service takes it. */
+export function webhookKeysOf(pair: { publicKey: KeyObject; privateKey: KeyObject }): WebhookKeys {
+  const sealer = createSealer(pair.publicKey);
+  const opener = createOpener(pair.privateKey);
+  return { sealer: () => sealer, opener: () => opener };
+}
+
+/** Keys that live as long as this set of services: what the process seals, it alone can open. */
+export const inMemoryWebhookKeys = (): WebhookKeys => webhookKeysOf(generateSealingKeys());
 
 /**
  * The composition root: every service once, over one database, each handed the repositories it
@@ -87,11 +104,13 @@ const LOCAL_NOTIFICATIONS: NotificationSettings = { publicBaseUrl: "http://local
  */
 export function createServices({
   db, clock, hasher, limits = PRODUCTION_LIMITS, loginNames = NO_LOGIN_NAME_HASH, notifications: settings = LOCAL_NOTIFICATIONS, tokenKeys,
+  // Tests and tools: loopback receivers allowed, keys in memory. The service and the CLI pass their own.
+  webhooks: webhookSettings = { policy: { production: false, allowedHosts: [] }, keys: inMemoryWebhookKeys() },
 }: ServiceDeps) {
   const repositories = createRepositories(db);
   const {
     audit: auditRows, auditCheckpoints, issuers, orderers, officers, sessions, guarantees, holdings, contracts, throttleCounters, events, outbox, mailboxes,
-    apiClients,
+    apiClients, webhooks,
   } = repositories;
   const tx = createTransactions(db);
   const audit = createAuditService({ audit: auditRows, checkpoints: auditCheckpoints, tx, clock });
@@ -100,7 +119,8 @@ export function createServices({
   const officerService = createOfficerService({ officers, orderers, sessions, tx, clock, hasher, audit });
   const sessionService = createSessionService({ sessions, tx, audit });
   const mail = createMailService({ mailboxes, outbox, orderers, tx, clock, audit, settings });
-  const notifications = createNotificationService({ events, contracts, mail, tx, clock, audit, settings });
+  const webhookService = createWebhookService({ webhooks, outbox, orderers, tx, clock, audit, settings: webhookSettings });
+  const notifications = createNotificationService({ events, contracts, mail, webhooks: webhookService, tx, clock, audit, settings });
   const verification = createVerificationService({
     guarantees, holdings, throttle: createVerificationThrottle(attempts, limits), tx, clock, hasher: onlineHasher, audit,
   });
@@ -117,6 +137,7 @@ export function createServices({
     guarantees: createGuaranteeService({ guarantees, issuers, tx, clock, hasher, audit, onChange: notifications.recordGuaranteeChange }),
     notifications,
     mail,
+    webhooks: webhookService,
     lockouts: createLockoutService({ counters: throttleCounters, tx, clock, audit, loginNames, isOfficerLogin: (login) => officers.findByLogin(login) !== undefined }),
     holdings: holdingService,
     contracts: createContractService({ contracts, tx, clock, audit }),
@@ -126,7 +147,7 @@ export function createServices({
     apiClients: apiClientService,
     /** The API over the same services; its token key lives as long as this process (see createAccessTokens). */
     api: createApiService({
-      apiClients: apiClientService, tokens: createAccessTokens(clock, tokenKeys), verification, holdings: holdingService, tx, clock, audit,
+      apiClients: apiClientService, tokens: createAccessTokens(clock, tokenKeys), verification, holdings: holdingService, events, tx, clock, audit,
     }),
     health: repositories.health,
     /** The web app's session store (it starts a purge timer, so it is built only by the app). */

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { parseMailAddress } from "./format/mail-address.js";
+import { isHostName } from "./format/host-name.js";
 import { defaultDatabasePath, projectRoot } from "./paths.js";
 import { OWASP_ARGON2, type Argon2Params } from "./security/hasher.js";
 
@@ -22,7 +23,15 @@ export type Config = Readonly<{
   poolThreads: number;
   limits: Limits;
   mail: MailConfig;
+  webhooks: WebhookConfig;
 }>;
+
+/**
+ * Webhooks: hosts exempt from the private-address rule (WEBHOOK_ALLOWED_HOSTS, lower-cased), and
+ * the service's X25519 key that seals the endpoints' signing secrets (WEBHOOK_KEY_FILE, 0600, its
+ * public half beside it as .pub for the admin CLI).
+ */
+export type WebhookConfig = Readonly<{ allowedHosts: readonly string[]; keyFile: string }>;
 
 /** Notices by mail: SMTP_URL (null: mails wait in the outbox, not sent), MAIL_FROM, PUBLIC_BASE_URL. */
 export type MailConfig = Readonly<{ smtpUrl: string | null; from: string; publicBaseUrl: string }>;
@@ -150,6 +159,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: { limits?: LimitOv
   if (auditCheckpointLog === auditSigningKeyFile || auditCheckpointLog === databasePath || auditSigningKeyFile === databasePath) {
     problems.push("DATABASE_PATH, AUDIT_SIGNING_KEY_FILE and AUDIT_CHECKPOINT_LOG must be three different files");
   }
+  // Beside the audit signing key: the same folder of the service's own (docs/operations.md).
+  const webhookKeyFile = fileSetting("WEBHOOK_KEY_FILE", path.join(path.dirname(auditSigningKeyFile), "webhook-key.pem"));
+  if ([databasePath, auditSigningKeyFile, auditCheckpointLog].includes(webhookKeyFile)) {
+    problems.push("WEBHOOK_KEY_FILE must differ from DATABASE_PATH, AUDIT_SIGNING_KEY_FILE and AUDIT_CHECKPOINT_LOG");
+  }
+  const allowedHosts = (env.WEBHOOK_ALLOWED_HOSTS ?? "").split(",").map((h) => h.trim().toLowerCase()).filter((h) => h !== "");
+  for (const host of allowedHosts) {
+    if (!isHostName(host)) problems.push(`WEBHOOK_ALLOWED_HOSTS: "${host}" is not a host name or IP address (list hosts only, comma-separated, e.g. hooks.city.example.lg.jp,10.20.0.8)`);
+  }
 
   // "new,old": the first signs session and device cookies, all verify, so a rotation logs nobody out.
   let sessionSecrets = (env.SESSION_SECRET ?? "").split(",").map((s) => s.trim());
@@ -220,6 +238,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: { limits?: LimitOv
     poolThreads: poolThreads!,
     limits,
     mail,
+    webhooks: Object.freeze({ allowedHosts: Object.freeze(allowedHosts), keyFile: webhookKeyFile }),
   });
 }
 

@@ -8,9 +8,10 @@ import { createHttpServer, listen } from "./http/listen.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createHasher } from "./security/hasher.js";
 import { createLoginNameHash } from "./security/keyed-hash.js";
-import { createServices } from "./composition.js";
+import { createServices, webhookKeysOf } from "./composition.js";
 import { notificationSettings } from "./notifications/mail.service.js";
 import { startNotifications } from "./notifications/notification.runner.js";
+import { loadOrCreateSealingKey } from "./security/sealed-box.js";
 
 /** How long a shutdown waits for requests in flight before it closes their connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -82,10 +83,18 @@ async function main(logger: Logger): Promise<void> {
     throw new StartupError(key.problem);
   }
   if (key.created) logger.warn({ keyFile: config.auditSigningKeyFile }, "created the audit signing key: keep its public key (npm run admin -- audit public-key) off this host");
+  // The webhook secrets' key: created beside the audit key at the first start, like it.
+  const webhookKey = loadOrCreateSealingKey(config.webhooks.keyFile);
+  if (!webhookKey.ok) {
+    db.close();
+    throw new StartupError(webhookKey.problem);
+  }
+  if (webhookKey.created) logger.warn({ keyFile: config.webhooks.keyFile }, "created the webhook key: back it up with the audit signing key, not with the database");
   const hasher = await createHasher(config.argon2);
   const services = createServices({
     db, clock: systemClock, hasher, limits: config.limits, loginNames: createLoginNameHash(config.sessionSecrets[0]!),
     notifications: notificationSettings(config.mail),
+    webhooks: { policy: { production: config.nodeEnv === "production", allowedHosts: config.webhooks.allowedHosts }, keys: webhookKeysOf(webhookKey) },
   });
   const checkpoints = services.audit.scheduleCheckpoints(
     { signer: key.signer, logFile: config.auditCheckpointLog },
@@ -112,7 +121,9 @@ async function main(logger: Logger): Promise<void> {
   }
   server.on("error", (error) => logger.error({ err: error }, "server error"));
   // The daily scan and the mail sender run beside the requests, on unref'd timers.
-  const notifications = startNotifications({ config: config.mail, notifications: services.notifications, mail: services.mail, logger });
+  const notifications = startNotifications({
+    config: config.mail, notifications: services.notifications, mail: services.mail, webhooks: services.webhooks, clock: systemClock, logger,
+  });
   logger.info({
     host: config.host, port, database: config.databasePath, nodeEnv: config.nodeEnv,
     argon2: { poolThreads: config.poolThreads, inFlight: config.limits.argon2.concurrency, queue: config.limits.argon2.queue },

@@ -10,6 +10,8 @@ import { createHasher, type Argon2Params, type Hasher } from "../../src/security
 import { createLoginNameHash } from "../../src/security/keyed-hash.js";
 import { createServices, type Services } from "../../src/composition.js";
 import { notificationSettings } from "../../src/notifications/mail.service.js";
+import type { WebhookSettings } from "../../src/notifications/webhook.service.js";
+import { createSealer, loadSealingPublicKey, type Sealer } from "../../src/security/sealed-box.js";
 
 /** Anything with write(): process.stdout, or a string collector in tests. */
 export type Output = { write(chunk: string): unknown; isTTY?: boolean };
@@ -80,8 +82,10 @@ export function createContext(deps: CliDeps): CliContext {
       }
       try {
         const secret = config.sessionSecrets[0];
+        // The webhook key's .pub beside --db's database, as for the audit key, unless the environment names it.
+        const keyFile = option ? loadConfig({ ...deps.env, DATABASE_PATH: file }, { sessionSecret: "optional" }).webhooks.keyFile : config.webhooks.keyFile;
         return await fn(createServices({
-          db, clock: deps.clock, hasher, limits: config.limits, notifications: notificationSettings(config.mail),
+          db, clock: deps.clock, hasher, limits: config.limits, notifications: notificationSettings(config.mail), webhooks: cliWebhookSettings(config, keyFile),
           ...(secret ? { loginNames: createLoginNameHash(secret) } : {}),
         }), db);
       } finally {
@@ -112,6 +116,28 @@ export function createContext(deps: CliDeps): CliContext {
     },
   };
   return ctx;
+}
+
+/**
+ * The CLI seals webhook secrets with the service's public key (the .pub beside WEBHOOK_KEY_FILE)
+ * and can open none: administrators never read a stored secret back.
+ */
+function cliWebhookSettings(config: Config, keyFile: string): WebhookSettings {
+  let sealer: Sealer | undefined;
+  return {
+    policy: { production: config.nodeEnv === "production", allowedHosts: config.webhooks.allowedHosts },
+    keys: {
+      sealer() {
+        if (sealer) return sealer;
+        const loaded = loadSealingPublicKey(keyFile);
+        if (!loaded.ok) throw new Error(loaded.problem);
+        return (sealer = createSealer(loaded.publicKey));
+      },
+      opener() {
+        throw new Error("the admin CLI cannot read webhook secrets: only the service opens them");
+      },
+    },
+  };
 }
 
 // East Asian wide and full-width characters take two terminal columns.

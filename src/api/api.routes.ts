@@ -7,6 +7,7 @@ import { clientAddress } from "../http/client-address.js";
 import { HttpError, toHttpError, type FieldError } from "../http/http-error.js";
 import type { Logger } from "../logger.js";
 import type { Problem } from "../result.js";
+import { toEventJson } from "../notifications/event-json.js";
 import { toChecksJson, toContractJson, toGuaranteeJson, toHeldItemJson, toVersionJson } from "./api.presenter.js";
 import { contractActorOf, type ApiService } from "./api.service.js";
 import { callerOf } from "./bearer.js";
@@ -142,6 +143,23 @@ export function createApiHandlers(deps: { api: ApiService; contracts: ContractSe
     });
   };
 
+  /**
+   * GET /api/v1/events?after=&limit=: the orderer's events after the id `after` (0 or absent: from
+   * the first), oldest first. `next` is the id to pass as `after` next time: the last one returned,
+   * or `after` itself when nothing is new, so a client polls with the value it got.
+   */
+  const eventList: RequestHandler = async (req, res) => {
+    const caller = callerOf(res);
+    const q = req.query as Record<string, string | undefined>;
+    const limit = q.limit === undefined ? DEFAULT_LIMIT : Number(q.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw badParameter("limit", `must be an integer from 1 to ${MAX_LIMIT}`);
+    const after = q.after === undefined ? 0 : Number(q.after);
+    if (!/^\d{1,15}$/.test(q.after ?? "0") || !Number.isSafeInteger(after)) throw badParameter("after", "must be the id of an event (an integer, 0 for the first page)");
+    const page = api.listEvents(caller, after, limit);
+    await api.recordRead(caller, "api_event_list", { detail: { after, returned: page.events.length } });
+    res.json({ items: page.events.map(toEventJson), next: page.events.at(-1)?.id ?? after, more: page.more });
+  };
+
   /** GET /api/v1/contracts: the register in 契約番号 order, a page at a time. */
   const contractList: RequestHandler = async (req, res) => {
     const caller = callerOf(res);
@@ -217,7 +235,7 @@ export function createApiHandlers(deps: { api: ApiService; contracts: ContractSe
     oauthError(res, 400, "invalid_request", "The body must be application/x-www-form-urlencoded with grant_type=client_credentials.");
   };
 
-  return { token, tokenBodyRefused, openapi, verify, guarantee, version, guarantees, contractList, contract, contractChecks, putContract };
+  return { token, tokenBodyRefused, openapi, verify, guarantee, version, guarantees, eventList, contractList, contract, contractChecks, putContract };
 }
 
 /** The JSON body as the contract form's text fields: integers of yen as digits, null as empty, numbers joined. */

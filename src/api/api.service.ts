@@ -8,6 +8,7 @@ import { tokyoDate } from "../format/era-date.js";
 import { normalizeAuthKey, normalizeContractNumber } from "../format/normalize.js";
 import type { HeldGuaranteeEntry, HoldingPageFilter } from "../holdings/holding.repository.js";
 import type { HeldGuaranteeWithVersion, HoldingService } from "../holdings/holding.service.js";
+import type { EventRepository, OrdererEvent } from "../notifications/event.repository.js";
 import { refusal, success, type Outcome } from "../result.js";
 import type { VerificationService, VerifyActor, VerifyResult } from "../verification/verification.service.js";
 import { TOKEN_LIFETIME_SECONDS, type AccessTokens } from "./access-token.js";
@@ -18,7 +19,7 @@ export type ApiCaller = { client: ApiClient; clientAddress: string };
 export type HeldPageQuery = Pick<HoldingPageFilter, "status" | "expiresBefore" | "changedSince" | "limit"> & { after: number };
 
 /** What the audit trail records of an API read (verification and contract writes record their own). */
-export type ApiReadEvent = "api_guarantee_view" | "api_version_view" | "api_guarantee_list" | "api_contract_list" | "api_contract_view" | "api_contract_checks_view" | "api_contract_unchanged";
+export type ApiReadEvent = "api_guarantee_view" | "api_version_view" | "api_guarantee_list" | "api_contract_list" | "api_contract_view" | "api_contract_checks_view" | "api_contract_unchanged" | "api_event_list";
 
 const actorOf = (client: ApiClient): VerifyActor => ({
   kind: "api-client", id: client.id, login: client.clientId, ordererId: client.ordererId, ordererCode: client.ordererCode,
@@ -36,9 +37,9 @@ export const contractActorOf = (caller: ApiCaller): ContractActor => ({
  */
 export function createApiService(deps: {
   apiClients: ApiClientService; tokens: AccessTokens; verification: VerificationService; holdings: HoldingService;
-  tx: Transactions; clock: Clock; audit: AuditService;
+  events: EventRepository; tx: Transactions; clock: Clock; audit: AuditService;
 }) {
-  const { apiClients, tokens, verification, holdings, tx, clock, audit } = deps;
+  const { apiClients, tokens, verification, holdings, events, tx, clock, audit } = deps;
   const commits = tx.groupCommit();
 
   return {
@@ -88,6 +89,16 @@ export function createApiService(deps: {
     listHeld(caller: ApiCaller, query: HeldPageQuery): { entries: HeldGuaranteeEntry[]; more: boolean } {
       const rows = holdings.listPage({ ...query, ordererId: caller.client.ordererId, today: tokyoDate(clock.now()), limit: query.limit + 1 });
       return { entries: rows.slice(0, query.limit), more: rows.length > query.limit };
+    },
+
+    /**
+     * The orderer's events after the id `after`, oldest first, and whether more follow. Ids are
+     * handed out by SQLite's one writer at commit, so no event can later appear below an id a
+     * client has already seen: keeping the last id is enough to miss nothing.
+     */
+    listEvents(caller: ApiCaller, after: number, limit: number): { events: OrdererEvent[]; more: boolean } {
+      const rows = events.after({ ordererId: caller.client.ordererId, after, limit: limit + 1 });
+      return { events: rows.slice(0, limit), more: rows.length > limit };
     },
 
     /** Records a read, committed (with others of the same moment) before the answer is sent. */

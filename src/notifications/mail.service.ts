@@ -7,6 +7,7 @@ import { parseMailAddress } from "../format/mail-address.js";
 import type { OrdererRepository } from "../orderers/orderer.repository.js";
 import { parseOrdererCode } from "../orderers/orderer.service.js";
 import { refusal, success, type Outcome } from "../result.js";
+import { recordFailedAttempt } from "./back-off.js";
 import type { MailboxRepository } from "./mailbox.repository.js";
 import type { OutboxRepository } from "./outbox.repository.js";
 
@@ -21,10 +22,6 @@ export type NotificationSettings = {
 export const notificationSettings = (mail: MailConfig): NotificationSettings => ({ publicBaseUrl: mail.publicBaseUrl, smtpConfigured: mail.smtpUrl !== null });
 
 const NO_SMTP = "no SMTP configured";
-
-/** Retries: 1 minute, doubling; a row not delivered within 24 hours of its first try is given up. */
-const FIRST_RETRY_MS = 60_000;
-const GIVE_UP_AFTER_MS = 24 * 60 * 60_000;
 
 /**
  * The orderers' mailboxes and the mail outbox: what is queued for whom, what the sender takes
@@ -110,17 +107,7 @@ export function createMailService(deps: {
     /** Right after the SMTP server accepted it, before the next is taken. */
     markSent: (id: number) => outbox.markSent(id, now()),
     /** A refused or failed attempt: retried with back-off, or given up (permanent refusal, or 24 hours spent). */
-    markAttemptFailed(id: number, error: string, permanent: boolean): "retry" | "failed" {
-      const row = outbox.findById(id)!;
-      const at = clock.now();
-      const next = new Date(at.getTime() + FIRST_RETRY_MS * 2 ** Math.min(row.attempts, 20));
-      if (permanent || next.getTime() - new Date(row.createdAt).getTime() > GIVE_UP_AFTER_MS) {
-        outbox.markFailed(id, at.toISOString(), error);
-        return "failed";
-      }
-      outbox.markRetry(id, next.toISOString(), error);
-      return "retry";
-    },
+    markAttemptFailed: (id: number, error: string, permanent: boolean) => recordFailedAttempt(outbox, id, clock.now(), error, permanent),
   };
 }
 

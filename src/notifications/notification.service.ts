@@ -12,6 +12,7 @@ import { versionLabel } from "../guarantees/version-label.js";
 import type { Officer } from "../officers/officer.repository.js";
 import type { EventKind, EventPayload, EventRepository, FieldChange, NewEvent, Notice, OrdererEvent } from "./event.repository.js";
 import type { MailService, NotificationSettings } from "./mail.service.js";
+import type { WebhookService } from "./webhook.service.js";
 import { digestMail, eventMail, noticePath } from "./notice-text.js";
 
 /** Expiry warnings: within 30 days, within 7 days, passed (保証期限 D holds all of D). */
@@ -36,15 +37,22 @@ function expiryKind(expiry: string, today: string): EventKind | undefined {
 }
 
 export function createNotificationService(deps: {
-  events: EventRepository; contracts: ContractRepository; mail: MailService; tx: Transactions; clock: Clock; audit: AuditService; settings: NotificationSettings;
+  events: EventRepository; contracts: ContractRepository; mail: MailService; webhooks: Pick<WebhookService, "enqueue">;
+  tx: Transactions; clock: Clock; audit: AuditService; settings: NotificationSettings;
 }) {
-  const { events, contracts, mail, tx, clock, audit, settings } = deps;
+  const { events, contracts, mail, webhooks, tx, clock, audit, settings } = deps;
   const now = () => clock.now().toISOString();
 
-  /** The event as recorded, or undefined when it was recorded before (the once-only rule). Inside a transaction. */
+  /**
+   * The event as recorded, with its webhooks queued, or undefined when it was recorded before (the
+   * once-only rule). Inside a transaction. Each event is its own webhook; the mails may be a digest.
+   */
   function recordEvent(event: NewEvent): OrdererEvent | undefined {
     const id = events.insert(event);
-    return id === undefined ? undefined : { ...event, id };
+    if (id === undefined) return undefined;
+    const recorded = { ...event, id };
+    webhooks.enqueue(recorded);
+    return recorded;
   }
 
   const scanTransaction = tx.transaction((today: string): ScanResult => {

@@ -31,7 +31,7 @@ describe("notifications: in the service process", () => {
     const logger = createLogger({ level: "info", destination: { write: (line: string) => void logs.push(line) } });
     const running = startNotifications({
       config: { smtpUrl: "smtp://kakunin:S3cret-Relay-Pass@127.0.0.1:9/?ignoreTLS=true", from: "kakunin@city.mutsu.lg.jp", publicBaseUrl: "https://kakunin.example.lg.jp" },
-      notifications: world.services.notifications, mail: world.services.mail, logger,
+      notifications: world.services.notifications, mail: world.services.mail, webhooks: world.services.webhooks, clock: world.clock, logger,
     });
     await running.stop();
     const text = logs.join("\n");

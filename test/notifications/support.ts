@@ -3,15 +3,16 @@ import type { AddressInfo } from "node:net";
 import { simpleParser, type ParsedMail } from "mailparser";
 import { SMTPServer } from "smtp-server";
 import type { OrdererEvent } from "../../src/notifications/event.repository.js";
-import type { OutboxRow } from "../../src/notifications/outbox.repository.js";
+import type { Channel, OutboxRow } from "../../src/notifications/outbox.repository.js";
 import type { World } from "../support/world.js";
 
 /** The orderer's events, oldest first, as the API's feed will read them. */
 export const eventsOf = (world: World, ordererId: number): OrdererEvent[] => world.repositories.events.after({ ordererId, after: 0, limit: 1000 });
 
-/** Every outbox row, oldest first. */
-export function outboxRows(world: World): OutboxRow[] {
-  return (world.db.prepare("SELECT id FROM outbox ORDER BY id").all() as { id: number }[]).map((r) => world.repositories.outbox.findById(r.id)!);
+/** Every outbox row of the channel (mail unless said), oldest first. */
+export function outboxRows<C extends Channel = "mail">(world: World, channel: C = "mail" as C): OutboxRow<C>[] {
+  return (world.db.prepare("SELECT id FROM outbox WHERE channel = ? ORDER BY id").all(channel) as { id: number }[])
+    .map((r) => world.repositories.outbox.findById(r.id)! as OutboxRow<C>);
 }
 
 export type ReceivedMail = { envelopeTo: string[]; parsed: ParsedMail; raw: string };

@@ -6,6 +6,7 @@ import { openMigratedDatabase, type Db } from "../../src/db/database.js";
 import { createRepositories, createServices, type Repositories, type Services } from "../../src/composition.js";
 import type { Limits } from "../../src/config.js";
 import type { NotificationSettings } from "../../src/notifications/mail.service.js";
+import type { WebhookSettings } from "../../src/notifications/webhook.service.js";
 import { createHasher, type Argon2Params, type Hasher } from "../../src/security/hasher.js";
 import { createLoginNameHash } from "../../src/security/keyed-hash.js";
 
@@ -54,7 +55,7 @@ export type World = {
 };
 
 /** A fresh database file in a temporary folder, migrated, with its own services. */
-export async function buildWorld(options: { clock?: TestClock; argon2?: Argon2Params; limits?: Limits; sessionSecret?: string; notifications?: NotificationSettings } = {}): Promise<World> {
+export async function buildWorld(options: { clock?: TestClock; argon2?: Argon2Params; limits?: Limits; sessionSecret?: string; notifications?: NotificationSettings; webhooks?: WebhookSettings } = {}): Promise<World> {
   const dir = mkdtempSync(path.join(tmpdir(), "kakunin-test-"));
   const databasePath = path.join(dir, "kakunin.sqlite");
   const db = openMigratedDatabase(databasePath);
@@ -63,6 +64,7 @@ export async function buildWorld(options: { clock?: TestClock; argon2?: Argon2Pa
   const loginNames = createLoginNameHash(options.sessionSecret ?? TEST_SESSION_SECRET);
   const services = createServices({
     db, clock, hasher, loginNames, ...(options.limits ? { limits: options.limits } : {}), ...(options.notifications ? { notifications: options.notifications } : {}),
+    ...(options.webhooks ? { webhooks: options.webhooks } : {}),
   });
   return {
     dir, databasePath, db, clock, hasher, services, repositories: createRepositories(db),
