@@ -1,6 +1,7 @@
 import { isRealIsoDate } from "../format/era-date.js";
 import type { Checkpoint } from "./audit-checkpoint.repository.js";
 import type { AuditRow } from "./audit.repository.js";
+import { csvCell } from "../format/csv.js";
 
 export type ExportFormat = "csv" | "jsonl";
 
@@ -89,18 +90,6 @@ function toRecord(row: AuditRow): ExportRecord {
     client_address: row.clientAddress, contract_number: row.contractNumber, detail: row.detail,
     prev_hash: row.prevHash, hash: row.hash,
   };
-}
-
-/**
- * One CSV cell (RFC 4180). A cell that a spreadsheet would read as a formula (= + - @, tab, CR)
- * gets a leading apostrophe: a failed login records the username as typed, so an attacker could
- * otherwise plant `=HYPERLINK(…)` in the file an orderer's auditor opens in Excel (OWASP CSV injection).
- */
-function csvCell(value: string | number | null): string {
-  if (value === null) return "";
-  let text = String(value);
-  if (typeof value === "string" && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
 /** The export as lines to write, header first for CSV, the signed checkpoints after the rows;

@@ -2,6 +2,7 @@ import { parse as parseCsv } from "csv-parse/sync";
 import iconv from "iconv-lite";
 import { refusal, success, type Outcome, type Problem } from "../result.js";
 import { CONTRACT_FIELDS, FIELD_LABELS, type ContractField } from "./contract.schema.js";
+import { csvCell, unguardCell } from "../format/csv.js";
 
 /**
  * The orderer's contract ledger as a CSV file, both ways: what Excel on a Japanese Windows writes
@@ -52,14 +53,6 @@ export function decodeLedger(bytes: Uint8Array): Outcome<{ text: string; encodin
   if (text.includes("\uFFFD")) return fileProblem("文字コードを判別できません（UTF-8 でも Shift_JIS でもありません）");
   return success({ text, encoding: "shift_jis" });
 }
-
-// A cell that starts with = + - or @ is a formula to Excel: the export puts an apostrophe before
-// it (and before any apostrophes already leading it), the import takes exactly one away, so
-// export -> import gives back the same text.
-const FORMULA = /^'*[=+\-@]/u;
-const GUARDED = /^'+[=+\-@]/u;
-export const guardCell = (cell: string) => (FORMULA.test(cell) ? `'${cell}` : cell);
-export const unguardCell = (cell: string) => (GUARDED.test(cell) ? cell.slice(1) : cell);
 
 const CSV_ERRORS: Readonly<Record<string, string>> = {
   CSV_INVALID_CLOSING_QUOTE: "引用符（\"）の閉じ方が正しくありません",
@@ -123,14 +116,9 @@ export function readLedgerRows(text: string): Outcome<LedgerRow[]> {
   return success(rows);
 }
 
-/** One CSV field: quoted when it holds a comma, a quote or a line break, quotes doubled. */
-export function quoteCell(cell: string): string {
-  return /[",\r\n]/u.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell;
-}
-
 /** Rows -> CSV text with CRLF line ends (Excel's), every cell guarded against formulas. */
 export function toCsvText(rows: readonly (readonly string[])[]): string {
-  return rows.map((cells) => cells.map((cell) => quoteCell(guardCell(cell))).join(",")).join("\r\n") + "\r\n";
+  return rows.map((cells) => cells.map((cell) => csvCell(cell)).join(",")).join("\r\n") + "\r\n";
 }
 
 // Characters CP932 has under another code point than Unicode's usual mapping gives them:

@@ -2,7 +2,8 @@ import { expect } from "chai";
 import { parse as parseCsv } from "csv-parse/sync";
 import fc from "fast-check";
 import { parseContractTerms, parseLedgerDate } from "../../src/contracts/contract.schema.js";
-import { guardCell, toCsvText, unguardCell } from "../../src/contracts/ledger-file.js";
+import { toCsvText } from "../../src/contracts/ledger-file.js";
+import { guardCell, unguardCell } from "../../src/format/csv.js";
 import { formatRatio, formatRatioForSpreadsheet, parseRatio, ratio } from "../../src/contracts/ratio.js";
 import { addDays, formatEraDate, parseEraDate } from "../../src/format/era-date.js";
 import { contractForm } from "./fixtures.js";
@@ -134,6 +135,7 @@ describe("contract values as typed in a form or a ledger", () => {
       expect(guardCell("=SUM(A1)")).to.equal("'=SUM(A1)");
       expect(guardCell("'=x")).to.equal("''=x");
       expect(guardCell("R8-001")).to.equal("R8-001");
+      expect(guardCell("\tcmd"), "a leading tab or CR too (OWASP)").to.equal("'\tcmd");
       expect(toCsvText([["@cmd", "-1", "a\"b"]])).to.equal("'@cmd,'-1,\"a\"\"b\"\r\n");
     });
   });
