@@ -25,6 +25,7 @@ import { requireSameOrigin } from "./http/same-origin.js";
 import { createViewEngine } from "./http/views.js";
 import type { Logger } from "./logger.js";
 import { unreadBadge } from "./notifications/notification.presenter.js";
+import type { UnreadCount } from "./notifications/notification.service.js";
 import { createNotificationHandlers } from "./notifications/notifications.routes.js";
 import { createOrdererHandlers } from "./orderers/orderers.routes.js";
 import { publicDir, viewsDir } from "./paths.js";
@@ -40,6 +41,13 @@ export type AppDeps = {
 
 /** The app, and what the server tells it: shutdown has begun (so /healthz answers 503), and close. */
 export type KakuninApp = Express & { beginShutdown(): void; close(): void };
+
+declare module "express-session" {
+  interface SessionData {
+    /** The header's unread count and the read state it was counted at (headerUnreadCount). */
+    unread?: UnreadCount;
+  }
+}
 
 const CONTENT_SECURITY_POLICY = {
   useDefaults: false,
@@ -168,10 +176,12 @@ export function createApp(deps: AppDeps): KakuninApp {
   });
   const exposeCsrfToken: RequestHandler = (req, res, next) => {
     res.locals.csrfToken = csrf.generateToken(req);
-    // The header's unread count: one indexed query per officer page.
-    res.locals.officer = req.user
-      ? { displayName: req.user.displayName, ordererName: req.user.ordererName, unreadNotices: unreadBadge(services.notifications.unreadCount(req.user)) }
-      : undefined;
+    if (req.user) {
+      // The header's unread count, kept in the session and recounted only when it can have changed.
+      const unread = services.notifications.headerUnreadCount(req.user, req.session.unread);
+      if (unread !== req.session.unread) req.session.unread = unread;
+      res.locals.officer = { displayName: req.user.displayName, ordererName: req.user.ordererName, unreadNotices: unreadBadge(unread.count) };
+    }
     next();
   };
   // An officer's pages, error pages included, show who is logged in and a logout form. Of the

@@ -79,6 +79,12 @@ export function createEventRepository(db: Db) {
   // large orderer's notices must not make every page walk all of them.
   const unreadCount = db.prepare<{ ordererId: number; officerId: number; cap: number }, { n: number }>(`
     SELECT count(*) AS n FROM (SELECT 1 FROM events e WHERE e.orderer_id = @ordererId AND ${UNREAD} LIMIT @cap)`);
+  // What the unread count depends on, each an index lookup: the orderer's newest event, the
+  // officer's mark, and how many notices the officer opened one by one above it.
+  const readState = db.prepare<{ ordererId: number; officerId: number }, { latest: number | null; mark: number | null; reads: number }>(`
+    SELECT (SELECT max(id) FROM events WHERE orderer_id = @ordererId) AS latest,
+           (SELECT up_to_event_id FROM notice_read_marks WHERE officer_id = @officerId) AS mark,
+           (SELECT count(*) FROM notice_reads WHERE officer_id = @officerId) AS reads`);
   const markRead = db.prepare("INSERT INTO notice_reads (officer_id, event_id) VALUES (@officerId, @eventId) ON CONFLICT DO NOTHING");
   const lastId = db.prepare<[number], { id: number | null }>("SELECT max(id) AS id FROM events WHERE orderer_id = ?");
   const setMark = db.prepare(`
@@ -118,6 +124,11 @@ export function createEventRepository(db: Db) {
       page.all(q).map((r) => ({ ...toEvent(r), read: r.unread === 0 })),
     /** The orderer's events after a cursor, oldest first (the API's feed). */
     after: (q: { ordererId: number; after: number; limit: number }) => after.all(q).map(toEvent),
+    /** A key that changes whenever the officer's unread count can have changed. */
+    readState: (ordererId: number, officerId: number): string => {
+      const s = readState.get({ ordererId, officerId })!;
+      return `${s.latest ?? 0}/${s.mark ?? 0}/${s.reads}`;
+    },
     /** The officer's unread notices, counted up to `cap`. */
     unreadCount: (ordererId: number, officerId: number, cap: number) => unreadCount.get({ ordererId, officerId, cap })!.n,
     markRead: (officerId: number, eventId: number) => void markRead.run({ officerId, eventId }),

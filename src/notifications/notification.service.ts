@@ -15,6 +15,9 @@ import type { MailService, NotificationSettings } from "./mail.service.js";
 import type { WebhookService } from "./webhook.service.js";
 import { digestMail, eventMail, noticePath } from "./notice-text.js";
 
+/** An officer's unread count and the read state it was counted at (see headerUnreadCount). */
+export type UnreadCount = { state: string; count: number };
+
 /** Expiry warnings: within 30 days, within 7 days, passed (保証期限 D holds all of D). */
 const EXPIRY_HORIZON_DAYS = 30;
 /** The 未提出 reminder: this many days after the contract's 契約日. */
@@ -141,6 +144,15 @@ export function createNotificationService(deps: {
     },
     /** Unread notices of the officer, at most UNREAD_COUNT_CAP (the header shows "99+" beyond 99). */
     unreadCount: (officer: Officer) => events.unreadCount(officer.ordererId, officer.id, UNREAD_COUNT_CAP),
+    /**
+     * The same count for the header of every page, recounted only when it can have changed (a new
+     * event of the orderer, the officer's mark, a notice opened): `known` is what the caller kept
+     * from the last time, keyed on that state, which costs three index lookups to read.
+     */
+    headerUnreadCount(officer: Officer, known: UnreadCount | undefined): UnreadCount {
+      const state = events.readState(officer.ordererId, officer.id);
+      return known?.state === state ? known : { state, count: events.unreadCount(officer.ordererId, officer.id, UNREAD_COUNT_CAP) };
+    },
     /** Marks the notice read for the officer and returns where it leads; undefined for another orderer's or no notice. */
     open(officer: Officer, eventId: number): string | undefined {
       const event = events.findById(eventId);
