@@ -54,6 +54,19 @@ describe("notifications: the notices pages (/notifications)", () => {
     expect(unreadCountOf((await colleague.get("/verify")).text), "the colleague has read nothing").to.equal("2");
   });
 
+  it("when the officer reads a notice in another browser, then the header of this one follows at its next page", async () => {
+    const { tanaka } = await givenTwoNotices();
+    const here = await loginAs(world.app, tanaka.login, tanaka.password);
+    const there = await loginAs(world.app, tanaka.login, tanaka.password);
+    expect(unreadCountOf((await here.get("/verify")).text)).to.equal("2");
+    const first = /href="(\/notifications\/\d+)"/.exec((await there.get("/notifications")).text)![1]!;
+    expect((await there.get(first)).status).to.equal(303);
+    expect(unreadCountOf((await here.get("/verify")).text), "one opened elsewhere").to.equal("1");
+    const token = csrfTokenOf((await there.get("/notifications")).text);
+    expect((await there.post("/notifications/read").type("form").send({ _csrf: token })).status).to.equal(303);
+    expect(unreadCountOf((await here.get("/verify")).text), "all marked read elsewhere").to.equal(undefined);
+  });
+
   it("when 'mark all read' is posted, then the count disappears and later notices count again", async () => {
     const { tanaka, issued } = await givenTwoNotices();
     const agent = await loginAs(world.app, tanaka.login, tanaka.password);
