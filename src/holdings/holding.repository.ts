@@ -53,6 +53,8 @@ export type HoldingFilter = {
   query: string | null;
   /** The query read as a full contract number, when it is one. */
   contractNumber: string | null;
+  /** Keyset: only holdings after this one in the list's order (null for the first page). */
+  after: { lastVerifiedAt: string; guaranteeId: number } | null;
   limit: number;
 };
 
@@ -68,8 +70,10 @@ const toHeld = (r: HeldRow): HeldGuarantee => ({
   lastOpenedStatus: r.last_opened_status, currentVersionId: r.current_version_id, content: JSON.parse(r.content) as CertificateContent,
 });
 
-// Filtering is done here rather than in TypeScript over a capped page, so that search and the
-// status filter see every guarantee the orderer holds however many there are. The state is the
+// Filtering is done here rather than in TypeScript over a page, so that search and the status
+// filter see every guarantee the orderer holds however many there are. Pages are keyset on
+// (last_verified_at, guarantee_id), walked down orderer_guarantees_recent: a page reads its own
+// rows (and those the filters pass over), never the whole holding, and sorts nothing. The state is the
 // one rule, guarantee_state (registerGuaranteeFunctions). instr() rather than LIKE: the officer's
 // text is matched literally, % and _ included. The 工事名 is stored as written (NFC), so both
 // sides are folded with search_fold.
@@ -81,6 +85,8 @@ const LIST_HELD = `
   JOIN guarantees g ON g.id = og.guarantee_id
   JOIN current_versions v ON v.guarantee_id = g.id
   WHERE og.orderer_id = @ordererId
+    AND og.last_verified_at <= @afterAt
+    AND (og.last_verified_at < @afterAt OR og.guarantee_id < @afterGuaranteeId)
     AND (@status = 'all' OR guarantee_state(g.status, json_extract(v.content, '$.guaranteeExpiry'), @today) = @status)
     AND (@query IS NULL
       OR g.contract_number = @contractNumber
@@ -88,6 +94,9 @@ const LIST_HELD = `
       OR instr(search_fold(json_extract(v.content, '$.projectName')), @query) > 0)
   ORDER BY og.last_verified_at DESC, og.guarantee_id DESC
   LIMIT @limit`;
+
+/** A keyset position before every holding: every stored instant sorts below "\uffff". */
+const FIRST_PAGE = { afterAt: "\uffff", afterGuaranteeId: Number.MAX_SAFE_INTEGER };
 
 export function createHoldingRepository(db: Db) {
   const find = db.prepare<[number, number], HoldingRow>("SELECT * FROM orderer_guarantees WHERE orderer_id = ? AND guarantee_id = ?");
@@ -101,15 +110,16 @@ export function createHoldingRepository(db: Db) {
   const markOpened = db.prepare(`
     UPDATE orderer_guarantees SET last_opened_at = @at, last_opened_version_id = @versionId, last_opened_status = @status
     WHERE orderer_id = @ordererId AND guarantee_id = @guaranteeId`);
-  const listHeld = db.prepare<[HoldingFilter], HeldRow>(LIST_HELD);
+  const listHeld = db.prepare<[Omit<HoldingFilter, "after"> & { afterAt: string; afterGuaranteeId: number }], HeldRow>(LIST_HELD);
   return {
     find: (ordererId: number, guaranteeId: number) => { const r = find.get(ordererId, guaranteeId); return r && toHolding(r); },
     recordVerified: (g: { ordererId: number; guaranteeId: number; officerId: number; at: string; versionId: number; status: GuaranteeStatus }) =>
       void upsertVerified.run(g),
     /** Remembers what the organisation last saw, for the 更新あり marks of 確認済みの保証. */
     recordOpened: (g: { ordererId: number; guaranteeId: number; at: string; versionId: number; status: GuaranteeStatus }) => void markOpened.run(g),
-    /** The orderer's verified guarantees, newest verification first, filtered; at most `limit` rows. */
-    list: (filter: HoldingFilter) => listHeld.all(filter).map(toHeld),
+    /** The orderer's verified guarantees, newest verification first, filtered; at most `limit` rows after `after`. */
+    list: ({ after, ...filter }: HoldingFilter) =>
+      listHeld.all({ ...filter, ...(after ? { afterAt: after.lastVerifiedAt, afterGuaranteeId: after.guaranteeId } : FIRST_PAGE) }).map(toHeld),
   };
 }
 
