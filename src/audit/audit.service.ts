@@ -38,9 +38,9 @@ export function createAuditService(deps: { audit: AuditRepository; tx: Transacti
       recordNow.immediate(entry);
     },
     verifyChain: (): ChainCheck => verifyChain(repository.iterate()),
-    /** The last row (id and hash) and the row count; undefined for an empty trail. The chain can
-     * show an altered or removed row, never a cut tail: keeping this outside the host does. */
-    head(): { id: number; hash: string; rows: number } | undefined {
+    /** The last row (id and hash); undefined for an empty trail. The chain can show an altered or
+     * removed row, never a cut tail: keeping this outside the host does. */
+    head(): { id: number; hash: string } | undefined {
       return repository.head();
     },
     /** The rows an export holds, in chain order, read lazily (a large trail is never in memory at once). */

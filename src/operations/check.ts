@@ -7,7 +7,7 @@ export type DatabaseCheck = {
   /** One line per problem, naming it: what an operator reads. */
   problems: string[];
   chain: ChainCheck;
-  head: { id: number; hash: string; rows: number } | undefined;
+  head: { id: number; hash: string } | undefined;
   userVersion: number;
   /** Persistent in the file, unlike the per-connection pragmas: "wal" for a live database. */
   journalMode: string;
