@@ -3,12 +3,15 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
+import { performance } from "node:perf_hooks";
 import { projectRoot } from "../../src/paths.js";
 import { startNode, type NodeChild } from "./processes.js";
 
 export type RunningServer = {
   url: URL;
   process: NodeChild;
+  /** From the spawn to the "listening" line, ms: node's own start-up, opening and migrating the database, building the app. */
+  startedInMs: number;
   /** SQLite commits the server has made so far (bench/workers/count-commits.cjs), or NaN. */
   commits(): Promise<number>;
   /** Stops it (SIGTERM, as in production) and returns its peak RSS in MB. */
@@ -42,6 +45,7 @@ const countCommits = path.join(projectRoot, "bench", "workers", "count-commits.c
 async function startListening(args: string[], env: NodeJS.ProcessEnv, banner: RegExp, nodeArgs: string[] = [], tsx = true): Promise<RunningServer> {
   const counts = scratchDir("commits");
   const commitsFile = path.join(counts.dir, "commits.json");
+  const began = performance.now();
   const child = startNode(args, { env: { ...env, KAKUNIN_BENCH_COMMITS_FILE: commitsFile }, nodeArgs: [...nodeArgs, "--require", countCommits], tsx });
   void child.exited.then(() => counts.remove());
   try {
@@ -49,6 +53,7 @@ async function startListening(args: string[], env: NodeJS.ProcessEnv, banner: Re
     return {
       url: new URL(match[1]!),
       process: child,
+      startedInMs: performance.now() - began,
       async commits() {
         rmSync(commitsFile, { force: true });
         try {
