@@ -64,7 +64,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
   const only = typeof onlyRaw === "string" && onlyRaw !== "" ? onlyRaw.split(",").map((s) => s.trim()) : [...BENCHMARKS];
   for (const name of only) if (!(BENCHMARKS as readonly string[]).includes(name)) throw new UsageError(`unknown benchmark ${name}; choose from ${BENCHMARKS.join(", ")}`);
   const scaleRaw = flags.get("scale-sizes") ?? env.BENCH_SCALE_SIZES;
-  const scaleSizes = typeof scaleRaw === "string" && scaleRaw !== "" ? scaleRaw.split(",").map((s) => Number(s.trim())) : smoke ? [1_000, 2_000] : [10_000, 100_000, 1_000_000];
+  const scaleSizes = typeof scaleRaw === "string" && scaleRaw !== "" ? scaleRaw.split(",").map((s) => Number(s.trim())) : smoke ? [1_000] : [10_000, 100_000, 1_000_000];
   for (const size of scaleSizes) if (!Number.isInteger(size) || size < 1_000) throw new UsageError(`--scale-sizes: each size must be a whole number of guarantees, at least 1000 (got ${String(scaleRaw)})`);
   const concurrencies = (env.BENCH_CONCURRENCY ?? "").split(",").map(Number).filter((n) => Number.isInteger(n) && n > 0);
   return {
