@@ -30,7 +30,8 @@ export function scaleSizes(guarantees: number): ScaleSizes {
   return {
     guarantees,
     orderers: NATIONAL.orderers,
-    officers: Math.max(NATIONAL.orderers, Math.round(NATIONAL.officers * f)),
+    // Enough for each orderer to have officers besides the big orderer's benchmark officers.
+    officers: Math.max(2 * NATIONAL.orderers, Math.round(NATIONAL.officers * f)),
     bigOrdererGuarantees: Math.max(10, Math.round(NATIONAL.bigOrdererGuarantees * f)),
     bigOrdererContracts: Math.max(5, Math.round(NATIONAL.bigOrdererContracts * f)),
     auditRows: Math.max(1_000, Math.round(NATIONAL.auditRows * f)),
@@ -119,8 +120,8 @@ export async function buildScaleDatabase(file: string, sizes: ScaleSizes, log: (
   db.transaction(() => {
     for (let i = 0; i < sizes.officers; i++) {
       // The big orderer gets its bench officers first; the rest go round the orderers.
-      const big = i < Math.min(BENCH_OFFICERS_OF_BIG_ORDERER, sizes.officers / 2);
-      const o = big ? 0 : i % sizes.orderers;
+      const big = i < Math.min(BENCH_OFFICERS_OF_BIG_ORDERER, sizes.officers / 4);
+      const o = big ? 0 : 1 + (i % (sizes.orderers - 1));
       const login = big ? `bench-${String(i + 1).padStart(4, "0")}` : `officer-${orderers[o]}-${i}`;
       const id = repositories.officers.insert({ login, displayName: `職員 ${i}`, ordererId: ordererIds[o]!, passwordHash, mustChangePassword: false }, now);
       if (id === undefined) throw new Error(`officer ${login} exists already`);
@@ -148,7 +149,8 @@ export async function buildScaleDatabase(file: string, sizes: ScaleSizes, log: (
         const code = orderers[o]!;
         const contractNumber = `${code.slice(0, 5)}-${String(serial).padStart(6, "0")}`;
         const at = new Date(start + (i / sizes.guarantees) * TEN_YEARS_MS).toISOString();
-        const expired = i % 5 === 0;
+        // By the orderer's own count, so that every orderer (the big one too) has its share.
+        const expired = serial % 5 === 3;
         const content: CertificateContent = {
           ...template,
           projectName: `${template.projectName} 第${serial}工区`,
@@ -168,15 +170,13 @@ export async function buildScaleDatabase(file: string, sizes: ScaleSizes, log: (
         if (officers.length > 0) {
           repositories.holdings.recordVerified({ ordererId: ordererIds[o]!, guaranteeId, officerId: officers[serial % officers.length]!, at, versionId, status: "valid" });
         }
+        // One in fifty is cancelled, through the repository as `admin cancel` does it.
+        if (serial % 50 === 7) repositories.guarantees.cancel(guaranteeId, "契約解除のため", at);
         if (o === 0) bigOrdererNumbers.push(contractNumber);
         if (o === 0 && bigTaken === Math.ceil(sizes.bigOrdererGuarantees / 2)) middleCursor = `${at}_${contractNumber}`;
       }
     })();
   }
-  // One in fifty is cancelled, through the repository as `admin cancel` does it.
-  db.transaction(() => {
-    for (let id = 2; id <= sizes.guarantees + 1; id += 50) repositories.guarantees.cancel(id, "契約解除のため", now);
-  })();
   phase(`${sizes.guarantees} guarantees, their versions and holdings (repositories)`);
 
   db.transaction(() => {

@@ -177,6 +177,26 @@ describe("verified list (/verified)", () => {
     expect(numbersOf((await listed(agent, "?q=02208-000001")).rows)).to.deep.equal([]);
   });
 
+  it("when a guarantee's 工事名, 保証期限 or status changes after it was verified, then search and the status filter follow the change", async () => {
+    const held = await givenOrdererHolding([{ ...SHORT_WORKS, contractNumber: "02208-000001", guaranteeExpiry: "2026-12-25" }, { contractNumber: "02208-000002" }]);
+    let agent = held.agent;
+    const search = async (q: string, status = "all") => numbersOf((await listed(agent, `?status=${status}&q=${encodeURIComponent(q)}`)).rows);
+    world.services.guarantees.change("02208-000001", "correction", { projectName: "むつ市川内地区排水路工事" }, "test");
+    expect(await search("川内地区"), "the corrected 工事名").to.deep.equal(["02208-000001"]);
+    expect(await search("大畑線"), "the old 工事名 only on the other").to.deep.equal(["02208-000002"]);
+    const amended = world.services.guarantees.change("02208-000001", "amendment", { guaranteeExpiry: "2026-11-26", periodTo: "2026-11-20" }, "test");
+    expect(amended.ok, JSON.stringify(amended)).to.equal(true);
+    world.clock.advance(2 * 24 * 3600 * 1000);
+    agent = await loginAs(world.app, held.officer.login, held.officer.password);
+    expect(await search("", "expired"), "amended to a 保証期限 that has passed since").to.deep.equal(["02208-000001"]);
+    world.services.guarantees.withdraw("02208-000001", "test");
+    expect(await search("", "expired"), "the amendment withdrawn").to.deep.equal([]);
+    expect(await search("", "valid")).to.deep.equal(["02208-000002", "02208-000001"]);
+    world.services.guarantees.cancel("02208-000002", "請負契約の解除のため", "test");
+    expect(await search("", "cancelled")).to.deep.equal(["02208-000002"]);
+    expect(await search("", "valid")).to.deep.equal(["02208-000001"]);
+  });
+
   describe("a page at a time", () => {
     /** `count` guarantees held by むつ市, verified a minute apart (02208-000001 first), recorded
      * through the holdings repository as a verification records them (argon2 for each would be slow). */
