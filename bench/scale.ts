@@ -19,7 +19,10 @@ const PAGES: Page[] = [
   { name: "確認済みの保証, first page", path: () => "/verified", list: true },
   { name: "確認済みの保証, a page halfway down", path: (db) => `/verified?after=${encodeURIComponent(db.middleCursor)}`, list: true },
   { name: "確認済みの保証, status 取消", path: () => "/verified?status=cancelled", list: true },
+  { name: "確認済みの保証, status 期限切れ", path: () => "/verified?status=expired", list: true },
   { name: "確認済みの保証, search by contract number", path: (db) => `/verified?q=${db.bigOrdererNumbers[Math.floor(db.bigOrdererNumbers.length / 3)]}`, list: true },
+  // The worst search: text found nowhere, so every holding of the orderer is read (no index serves a substring).
+  { name: "確認済みの保証, search for a 工事名 found nowhere", path: () => `/verified?q=${encodeURIComponent("存在しない工事")}`, list: true },
   // The contract register, the notices and the API's lists come with other issues: the hook is
   // here, and each is measured as soon as its path answers 200 on the branch being benchmarked.
   { name: "contract register", path: () => "/contracts", list: true },

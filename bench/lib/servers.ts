@@ -84,11 +84,13 @@ async function startListening(args: string[], env: NodeJS.ProcessEnv, banner: Re
 
 let compiled: string | undefined;
 
-/** The server compiled by `tsc -p tsconfig.build.json` (into node_modules/.cache, leaving dist/
- * alone) and run without tsx, as `npm start` runs it. */
+/** The server compiled by `tsc -p tsconfig.build.json` (into .scratch/, git-ignored, leaving dist/
+ * alone) and run without tsx, as `npm start` runs it. Inside the project, not under node_modules:
+ * the compiled code finds db/ and views/ from the nearest package.json above it, and a
+ * node_modules shared by several checkouts would hand it another checkout's. */
 function compiledServer(): string {
   if (compiled) return compiled;
-  const outDir = path.join(projectRoot, "node_modules", ".cache", "kakunin-bench-dist");
+  const outDir = path.join(projectRoot, ".scratch", "bench-dist");
   rmSync(outDir, { recursive: true, force: true });
   const tsc = spawnSync(process.execPath, [path.join(projectRoot, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json", "--outDir", outDir], { cwd: projectRoot, encoding: "utf8" });
   const entry = path.join(outDir, "src", "start.cjs");
