@@ -1,3 +1,4 @@
+import { setPriority } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { closedLoop } from "./lib/closed-loop.js";
@@ -34,10 +35,12 @@ const PAGES: Page[] = [
 
 type AdminRun = { seconds: number; peakRssMb: number | null; cpuSeconds: number | null; stdoutLines: number; output: string };
 
-/** `npm run admin -- --db <file> <args>` in a fresh process, as an operator runs it; spawn to exit. */
-async function admin(databasePath: string, args: string[], keepStdout = true): Promise<AdminRun> {
+/** `npm run admin -- --db <file> <args>` in a fresh process, as an operator runs it; spawn to exit.
+ * `nice`: at the lowest CPU priority, as docs/operations.md runs the nightly backup beside the service. */
+async function admin(databasePath: string, args: string[], options: { keepStdout?: boolean; nice?: boolean } = {}): Promise<AdminRun> {
   const began = performance.now();
-  const cli = startNode(["scripts/admin.ts", "--db", databasePath, ...args], { env: { NODE_ENV: "development" }, keepStdout, nodeArgs: adminNodeArgs() });
+  const cli = startNode(["scripts/admin.ts", "--db", databasePath, ...args], { env: { NODE_ENV: "development" }, keepStdout: options.keepStdout ?? true, nodeArgs: adminNodeArgs() });
+  if (options.nice) setPriority(cli.pid, 19);
   const exit = await cli.exited;
   const seconds = (performance.now() - began) / 1000;
   if (exit.code !== 0) throw new Error(`admin ${args.join(" ")} exited with ${exit.signal ?? exit.code}: ${cli.output().slice(-2000)}`);
@@ -124,7 +127,7 @@ async function measureSize(guarantees: number, options: BenchOptions, log: (s: s
       const baseline = await closedLoop({ concurrency: saturating, warmupMs: options.warmupS * 1000, durationMs: options.durationS * 1000, op: rightOnly });
       const backupFile = path.join(scratch.dir, "backup.sqlite");
       const began = performance.now();
-      const running = admin(databasePath, ["backup", backupFile]);
+      const running = admin(databasePath, ["backup", backupFile], { nice: true });
       const during = await verifyWhile(rightOnly, saturating, running);
       const backupRun = await running;
       if (!/backup written/.test(backupRun.output)) throw new Error(`admin backup did not report a backup: ${backupRun.output.slice(-500)}`);
@@ -144,7 +147,7 @@ async function measureSize(guarantees: number, options: BenchOptions, log: (s: s
     const rows = Number(/(\d+) row\(s\)/.exec(auditRun.output)?.[1] ?? NaN);
     const auditVerify = { ...auditRun, rows };
     log(`  audit verify: ${rows} rows in ${round(auditRun.seconds, 1)} s, peak RSS ${auditRun.peakRssMb} MB\n`);
-    const auditExport = await admin(databasePath, ["audit", "export", "--orderer", built.bigOrdererCode, "--format", "csv"], false);
+    const auditExport = await admin(databasePath, ["audit", "export", "--orderer", built.bigOrdererCode, "--format", "csv"], { keepStdout: false });
     log(`  audit export --orderer ${built.bigOrdererCode}: ${auditExport.stdoutLines - 1} rows in ${round(auditExport.seconds, 1)} s\n`);
     const check = await admin(databasePath, ["check"]);
     if (!/check OK/.test(check.output)) throw new Error(`admin check did not pass: ${check.output.slice(-500)}`);
@@ -239,7 +242,7 @@ export function runScale(options: BenchOptions): Promise<BenchResult> {
       "and the audit trail as bulk inserts (batches of 20,000) whose chain is computed with the project's chainHash; smaller sizes scale every count but the 1,800 orderers",
       `verify: ${2 * options.cores} connections in 3 slices alternating with raw argon2 (as the verify benchmark), 70 % right key, 20 % wrong, 10 % unknown number, over 100 of the big orderer's guarantees spread over its list`,
       `pages: autocannon, ${options.pageConnections} connections, ${options.durationS} s each, 8 officers' sessions of the big orderer; a page not on this branch is listed as not measured with its status`,
-      "backup: `admin backup` started while officers verify (right keys only) at the same concurrency; p99 over every verification that ended while it ran, against a run of the same length just before",
+      "backup: `admin backup` at nice 19 (as docs/operations.md schedules it) started while officers verify (right keys only) at the same concurrency; p99 over every verification that ended while it ran, against a run of the same length just before",
       "admin commands timed from spawn to exit (node and tsx start-up included), as `npm run admin` runs them; audit verify, export and check after the server stopped",
     );
     result.details = { sizes, measured: measured.map(({ built: { bigOrdererNumbers: _n, benchOfficers: _o, ...built }, auditVerify: { output: _a, ...auditVerify }, auditExport: { output: _e, ...auditExport }, check: { output: _c, ...check }, ...m }) => ({ ...m, built, auditVerify, auditExport, check })) };
