@@ -172,8 +172,15 @@ export function runScale(options: BenchOptions): Promise<BenchResult> {
     const measured: SizeResult[] = [];
     for (const size of sizes) {
       process.stdout.write(`scale: ${label(size)} guarantees\n`);
-      measured.push(await measureSize(size, options, (s) => void process.stdout.write(s)));
+      // A size that fails is reported and the others still run: the run is failed, not lost.
+      try {
+        measured.push(await measureSize(size, options, (s) => void process.stdout.write(s)));
+      } catch (error) {
+        result.ok = false;
+        result.notes.push(`${label(size)} failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+      }
     }
+    if (measured.length === 0) return;
     const columns = measured.map((m) => label(m.guarantees));
     const row = (figure: string, value: (m: SizeResult) => number | string | null, digits = 1) => {
       const r: Record<string, string | number | null> = { figure };
