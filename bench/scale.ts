@@ -51,7 +51,7 @@ type SizeResult = {
   guarantees: number;
   built: ScaleDatabase & { peakRssMb: number | null; cpuSeconds: number | null };
   startupMs: number;
-  verify: { perSecond: number; boundPerSecond: number; ratio: number; cpuRatio: number; p50Ms: number; p99Ms: number; outcomes: Record<string, number> };
+  verify: { perSecond: number; boundPerSecond: number; ratio: number; cpuRatio: number; p50Ms: number; p99Ms: number; serverCpuMsPerOp: number; mainThreadCpuMsPerOp: number; boundCpuMsPerVerify: number; outcomes: Record<string, number> };
   pages: { name: string; path: string; status: number; perSecond?: number; p50Ms?: number; p99Ms?: number; non2xx?: number; errors?: number; serverCpuMsPerRequest?: number }[];
   backup: { seconds: number; baselineP99Ms: number; duringP99Ms: number; baselineP50Ms: number; duringP50Ms: number; duringCompleted: number; bytes: number };
   auditVerify: AdminRun & { rows: number };
@@ -100,7 +100,10 @@ async function measureSize(guarantees: number, options: BenchOptions, log: (s: s
       const targets = built.bigOrdererNumbers.filter((_, i) => i % step === 0).map((contractNumber) => ({ contractNumber, authKey: SCALE_KEY }));
       const load = verifyOperation(sessions, targets, options);
       const [level] = (await loadLevels(server, options, [saturating], load.op)).levels;
-      verify = { perSecond: level!.perSecond, boundPerSecond: level!.boundPerSecond, ratio: level!.ratio, cpuRatio: level!.cpuRatio, p50Ms: level!.p50Ms, p99Ms: level!.p99Ms, outcomes: level!.outcomes };
+      verify = {
+        perSecond: level!.perSecond, boundPerSecond: level!.boundPerSecond, ratio: level!.ratio, cpuRatio: level!.cpuRatio, p50Ms: level!.p50Ms, p99Ms: level!.p99Ms,
+        serverCpuMsPerOp: level!.serverCpuMsPerOp, mainThreadCpuMsPerOp: level!.mainThreadCpuMsPerOp, boundCpuMsPerVerify: level!.boundCpuMsPerVerify, outcomes: level!.outcomes,
+      };
       log(`  verify ${round(level!.perSecond, 1)}/s against ${round(level!.boundPerSecond, 1)} raw: ${round(level!.ratio, 3)}\n`);
 
       const cookies = sessions.slice(0, 8).map((s) => s.cookieHeader);
@@ -202,10 +205,11 @@ export function runScale(options: BenchOptions): Promise<BenchResult> {
     row("verify ÷ bound", (m) => m.verify.ratio, 3);
     row("verify CPU ratio", (m) => m.verify.cpuRatio, 3);
     row("verify p50 / p99 ms", (m) => `${round(m.verify.p50Ms, 1)} / ${round(m.verify.p99Ms, 1)}`);
+    row("verify: server CPU ms/op (of which event loop) / raw argon2 CPU ms", (m) => `${round(m.verify.serverCpuMsPerOp, 2)} (${round(m.verify.mainThreadCpuMsPerOp, 2)}) / ${round(m.verify.boundCpuMsPerVerify, 2)}`);
     for (const page of PAGES) {
-      row(`${page.name}: p50 / p99 ms`, (m) => {
+      row(`${page.name}: p50 / p99 ms (server CPU a request)`, (m) => {
         const p = m.pages.find((x) => x.name === page.name)!;
-        return p.status === 200 ? `${p.p50Ms} / ${p.p99Ms}` : `not measured (${p.status})`;
+        return p.status === 200 ? `${p.p50Ms} / ${p.p99Ms} (${round(p.serverCpuMsPerRequest!, 2)} ms CPU)` : `not measured (${p.status})`;
       });
     }
     row("backup s (admin backup: copy, integrity_check and chain of the copy)", (m) => m.backup.seconds);
