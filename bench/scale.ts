@@ -283,7 +283,7 @@ export function runScale(options: BenchOptions): Promise<BenchResult> {
     result.notes.push(
       "databases built by bench/workers/scale-build.ts through the project's migrations; the registry (issuer, 1,800 orderers) and one template certificate through the services, " +
       "officers, guarantees, versions, holdings and contracts through the repositories, with one precomputed argon2id hash for every password and every key, " +
-      "and the audit trail as bulk inserts (batches of 20,000) whose chain is computed with the project's chainHash; smaller sizes scale every count but the 1,800 orderers",
+      "and the audit trail as bulk inserts (batches of 20,000) whose chain is computed with the project's chainHash; smaller sizes scale every count but the 1,800 orderers, and the big orderer holds at least 5,000 (so that each filter fills a page of 100 on every size)",
       `verify: ${2 * options.cores} connections in 3 slices alternating with raw argon2 (as the verify benchmark), 70 % right key, 20 % wrong, 10 % unknown number, over 100 of the big orderer's guarantees spread over the newer half of its list`,
       `pages: autocannon, ${options.pageConnections} connections, ${options.durationS} s each, 8 officers' sessions of the big orderer; a page not on this branch is listed as not measured with its status`,
       "backup: `admin backup` at nice 19 (as docs/operations.md schedules it) started while officers verify (right keys only) at the same concurrency; p99 over every verification that ended while it ran (at most its first minute: the copy, its fsync and the start of the copy's check), against a run just before",

@@ -12,7 +12,8 @@ import { BENCH_PASSWORD, benchCertificates, ORDERER_CODE, seedRegistry } from ".
 export const SCALE_KEY = "Z28YVE4J3BXA";
 
 /** The installation the issue describes, at 1,000,000 guarantees; smaller sizes scale every count
- * but the registry of orderers (a country has 1,800 whatever the years) by guarantees ÷ 1,000,000. */
+ * but the registry of orderers (a country has 1,800 whatever the years) by guarantees ÷ 1,000,000,
+ * and the big orderer keeps at least 5,000 guarantees (scaleSizes). */
 export const NATIONAL = {
   guarantees: 1_000_000,
   /** Versions per guarantee: every second one has a 変更-1. */
@@ -33,7 +34,10 @@ export function scaleSizes(guarantees: number): ScaleSizes {
     orderers: NATIONAL.orderers,
     // Enough for each orderer to have officers besides the big orderer's benchmark officers.
     officers: Math.max(2 * NATIONAL.orderers, Math.round(NATIONAL.officers * f)),
-    bigOrdererGuarantees: Math.max(10, Math.round(NATIONAL.bigOrdererGuarantees * f)),
+    // At least 5,000 (half the guarantees at most): 1 in 50 cancelled and 1 in 5 expired then fill
+    // a page of 100 of each filter on the smallest database too, so that pages of the same size
+    // are compared across sizes.
+    bigOrdererGuarantees: Math.max(Math.round(NATIONAL.bigOrdererGuarantees * f), Math.min(5_000, Math.floor(guarantees / 2))),
     bigOrdererContracts: Math.max(5, Math.round(NATIONAL.bigOrdererContracts * f)),
     auditRows: Math.max(1_000, Math.round(NATIONAL.auditRows * f)),
   };
