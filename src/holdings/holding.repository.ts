@@ -73,7 +73,7 @@ const toHeld = (r: HeldRow): HeldGuarantee => ({
 
 // Filtering is done here rather than in TypeScript over a page, so that search and the status
 // filter see every guarantee the orderer holds however many there are. Pages are keyset on
-// (last_verified_at, guarantee_id) down an index in that order (migration 007), and the filters
+// (last_verified_at, guarantee_id) down an index in that order (db/migrations/*-list-indexes.sql), and the filters
 // read the copies of the number, status, 保証期限 and 工事名 on the holding, so that rows passed
 // over cost an index entry or a row of orderer_guarantees; only the page's rows are joined to
 // their guarantee and version in force. The state is the one rule, guarantee_state
