@@ -11,7 +11,7 @@ export type HeldGuaranteeWithVersion = { guarantee: Guarantee; current: Guarante
 
 export type ViewEvent = "guarantee_view" | "certificate_view" | "certificate_print" | "version_diff_view";
 
-/** `after`: the cursor of the page before ("" for the first page), as nextCursor made it. */
+/** `after`: the cursor of the page before ("" for the first page), as that page's `next` gave it. */
 export type HoldingQuery = { status: HoldingFilter["status"]; text: string; after: string };
 
 /** Rows of one page of 確認済みの保証; 次の100件 continues after the last. */
