@@ -12,7 +12,7 @@ import { scratchDir, serverCommand, startHelloWorld, startKakunin, type RunningS
 type PageRun = { name: string; path: string; result: Result; perSecond: number; serverCpuMsPerRequest: number; mainThreadCpuMsPerRequest: number; loadgenCpuMsPerRequest: number; bytesPerResponse: number; commitsPerRequest: number };
 
 /** One autocannon run (after a short warm-up run); every connection carries one officer's cookie. */
-async function hammer(server: RunningServer, pathname: string, connections: number, seconds: number, warmupSeconds: number, cookies: string[]) {
+export async function hammer(server: RunningServer, pathname: string, connections: number, seconds: number, warmupSeconds: number, cookies: string[]) {
   let next = 0;
   const url = new URL(pathname, server.url).toString();
   const setupClient = cookies.length > 0 ? (client: { setHeaders(h: Record<string, string>): void }) => client.setHeaders({ cookie: cookies[next++ % cookies.length]! }) : undefined;

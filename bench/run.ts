@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --smoke] [--only verify,pages] [--duration 10]`: the five benchmarks of
+ * `npm run bench [-- --smoke] [--only verify,pages] [--duration 10]`: the six benchmarks of
  * docs/BENCHMARKS.md, each against a bound measured in the same run. Prints a table per benchmark
  * with PASS/MISS per target and writes bench/results/<name>.json. Speed never fails the run; a
  * benchmark that could not run (or got wrong answers) exits 1.
@@ -14,6 +14,7 @@ import { machine } from "./lib/machine.js";
 import { HELP, parseOptions, UsageError, type BenchmarkName, type BenchOptions } from "./lib/options.js";
 import { printResult, writeResult, type BenchResult } from "./lib/report.js";
 import { runPages } from "./pages.js";
+import { runScale } from "./scale.js";
 import { runVerify } from "./verify.js";
 
 const RUNNERS: Record<BenchmarkName, (options: BenchOptions) => Promise<BenchResult>> = {
@@ -23,6 +24,7 @@ const RUNNERS: Record<BenchmarkName, (options: BenchOptions) => Promise<BenchRes
   issue: runIssue,
   login: runLogin,
   "argon2-build": runArgon2Build,
+  scale: runScale,
 };
 
 /** Runs the chosen benchmarks one after the other (never two at once: they share the cores). */

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { measureCommitMs } from "./lib/disk.js";
-import { closeConnections } from "./lib/http-client.js";
+import { closeConnections, type Session } from "./lib/http-client.js";
 import { measureAgainstBound, type LevelResult } from "./lib/interleave.js";
 import { loginOfficers } from "./lib/officers.js";
 import type { BenchOptions } from "./lib/options.js";
@@ -82,6 +82,40 @@ export async function stopServer(server: RunningServer): Promise<number | null> 
   return Math.max(hwm ?? 0, atExit ?? 0) || null;
 }
 
+/** Officers (and loopback addresses) enough that `levels` load levels of verifications with the
+ * options' share of failures keep every officer and address below the production throttles. */
+export async function verifyLoadSize(options: BenchOptions, levels: number): Promise<{ officerCount: number; addressCount: number }> {
+  const expectedFailures = (await generousVerifyRate()) * levels * (options.durationS + options.warmupS + rounds(options)) * (options.wrongShare + options.unknownShare);
+  const officerCount = Math.max(4, Math.ceil(expectedFailures / FAILURES_PER_OFFICER));
+  return { officerCount, addressCount: Math.min(officerCount, Math.max(4, Math.ceil(expectedFailures / FAILURES_PER_ADDRESS))) };
+}
+
+/**
+ * One POST /verify by a logged-in officer, in the options' pattern of right keys, wrong keys and
+ * unknown numbers (`rightOnly`: right keys only); failures go round the officers on their own
+ * count, so that each collects as few as possible.
+ */
+export function verifyOperation(sessions: Session[], guarantees: { contractNumber: string; authKey: string }[], options: Pick<BenchOptions, "wrongShare" | "unknownShare">, rightOnly = false) {
+  const pattern = rightOnly ? (["right"] as Attempt[]) : attemptPattern(options.wrongShare, options.unknownShare);
+  let seq = 0;
+  let failSeq = 0;
+  let rightSeq = 0;
+  const failures = new Array<number>(sessions.length).fill(0);
+  const op = async () => {
+    const attempt = pattern[seq++ % pattern.length]!;
+    const index = attempt === "right" ? rightSeq++ % sessions.length : failSeq++ % sessions.length;
+    const session = sessions[index]!;
+    const guarantee = guarantees[(attempt === "right" ? rightSeq : failSeq) % guarantees.length]!;
+    const contractNumber = attempt === "unknown" ? `02208-9${String(seq % 100000).padStart(5, "0")}` : guarantee.contractNumber;
+    const authKey = attempt === "wrong" ? wrongKey(guarantee.authKey) : guarantee.authKey;
+    if (attempt !== "right") failures[index]!++;
+    const reply = await session.request("POST", "/verify", { _csrf: session.csrfToken!, contractNumber, authKey }, false);
+    if (attempt === "right") return { outcome: reply.status === 303 && reply.location === `/guarantees/${contractNumber}` ? "granted" : `unexpected ${reply.status}` };
+    return { outcome: reply.status === 400 ? "refused" : reply.status === 429 ? "throttled" : `unexpected ${reply.status}` };
+  };
+  return { op, maxFailuresPerOfficer: () => Math.max(0, ...failures) };
+}
+
 /**
  * Logged-in officers POST /verify (real sessions, CSRF tokens, production throttles) in a closed
  * loop, in slices alternating with raw argon2 verifications in a process of their own.
@@ -92,9 +126,7 @@ export function runVerify(options: BenchOptions): Promise<BenchResult> {
     const saturating = 2 * cores;
     const levels = [...new Set(options.concurrencies)].sort((a, b) => a - b);
     const failShare = options.wrongShare + options.unknownShare;
-    const expectedFailures = (await generousVerifyRate()) * levels.length * (options.durationS + options.warmupS + rounds(options)) * failShare;
-    const officerCount = Math.max(4, Math.ceil(expectedFailures / FAILURES_PER_OFFICER));
-    const addressCount = Math.min(officerCount, Math.max(4, Math.ceil(expectedFailures / FAILURES_PER_ADDRESS)));
+    const { officerCount, addressCount } = await verifyLoadSize(options, levels.length);
     const guaranteeCount = options.smoke ? 4 : 100;
 
     const scratch = scratchDir("verify");
@@ -106,26 +138,10 @@ export function runVerify(options: BenchOptions): Promise<BenchResult> {
       let measured;
       try {
         const sessions = await loginOfficers(server.url, seeded.officers, 2 * cores, addressCount);
-        const pattern = attemptPattern(options.wrongShare, options.unknownShare);
-        let seq = 0;
-        let failSeq = 0;
-        let rightSeq = 0;
-        const failures = new Array<number>(sessions.length).fill(0);
-        const op = async () => {
-          const attempt = pattern[seq++ % pattern.length]!;
-          // Failures go round the officers on their own count, so that each collects as few as possible.
-          const index = attempt === "right" ? rightSeq++ % sessions.length : failSeq++ % sessions.length;
-          const session = sessions[index]!;
-          const guarantee = seeded.guarantees[(attempt === "right" ? rightSeq : failSeq) % seeded.guarantees.length]!;
-          const contractNumber = attempt === "unknown" ? `02208-9${String(seq % 100000).padStart(5, "0")}` : guarantee.contractNumber;
-          const authKey = attempt === "wrong" ? wrongKey(guarantee.authKey) : guarantee.authKey;
-          if (attempt !== "right") failures[index]!++;
-          const reply = await session.request("POST", "/verify", { _csrf: session.csrfToken!, contractNumber, authKey }, false);
-          if (attempt === "right") return { outcome: reply.status === 303 && reply.location === `/guarantees/${contractNumber}` ? "granted" : `unexpected ${reply.status}` };
-          return { outcome: reply.status === 400 ? "refused" : reply.status === 429 ? "throttled" : `unexpected ${reply.status}` };
-        };
+        const load = verifyOperation(sessions, seeded.guarantees, options);
+        const op = load.op;
         measured = await loadLevels(server, options, levels, op);
-        result.details.maxFailuresPerOfficer = Math.max(...failures);
+        result.details.maxFailuresPerOfficer = load.maxFailuresPerOfficer();
       } finally {
         peakRssMb = await stopServer(server);
       }

@@ -3,7 +3,7 @@ import { createApp } from "./app.js";
 import { loadOrCreateSigningKey } from "./audit/signing-key.js";
 import { systemClock } from "./clock.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
-import { openMigratedDatabase, quickCheckWritable, type Db } from "./db/database.js";
+import { checkAtStartup, openMigratedDatabase, type Db } from "./db/database.js";
 import { createHttpServer, listen } from "./http/listen.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createHasher } from "./security/hasher.js";
@@ -42,13 +42,17 @@ function describeOpenError(error: unknown): string {
 }
 
 /** Opens and migrates the database, then proves it usable: a write lock can be taken (so a
- * read-only file or folder fails now, not at the first login) and quick_check passes (DB-05). */
-function openServiceDatabase(config: Config): Db {
+ * read-only file or folder fails now, not at the first login) and the file reads (DB-05):
+ * quick_check up to 256 MB, every table's first and last row above. */
+function openServiceDatabase(config: Config, logger: Logger): Db {
   let db: Db | undefined;
   try {
     db = openMigratedDatabase(config.databasePath);
-    const quick = quickCheckWritable(db);
-    if (quick !== "ok") throw new StartupError(`the database fails quick_check (${quick}); run "npm run admin -- check" and restore from a backup`);
+    const check = checkAtStartup(db);
+    if (check.finding !== "ok") {
+      throw new StartupError(`the database fails ${check.full ? "quick_check" : "its start-up check"} (${check.finding}); run "npm run admin -- check" and restore from a backup`);
+    }
+    if (!check.full) logger.info("database larger than 256 MB: quick_check left to the daily \"admin check\"; the start read every table's first and last row");
     return db;
   } catch (error) {
     db?.close();
@@ -70,7 +74,7 @@ async function main(logger: Logger): Promise<void> {
     if (error instanceof ConfigError) throw new StartupError(error.message);
     throw error;
   }
-  const db = openServiceDatabase(config);
+  const db = openServiceDatabase(config, logger);
   // A key an admin could read would let forged checkpoints pass: start no further.
   let key: ReturnType<typeof loadOrCreateSigningKey>;
   try {

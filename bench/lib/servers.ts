@@ -3,12 +3,15 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
+import { performance } from "node:perf_hooks";
 import { projectRoot } from "../../src/paths.js";
 import { startNode, type NodeChild } from "./processes.js";
 
 export type RunningServer = {
   url: URL;
   process: NodeChild;
+  /** From the spawn to the "listening" line, ms: node's own start-up, opening and migrating the database, building the app. */
+  startedInMs: number;
   /** SQLite commits the server has made so far (bench/workers/count-commits.cjs), or NaN. */
   commits(): Promise<number>;
   /** Stops it (SIGTERM, as in production) and returns its peak RSS in MB. */
@@ -42,6 +45,7 @@ const countCommits = path.join(projectRoot, "bench", "workers", "count-commits.c
 async function startListening(args: string[], env: NodeJS.ProcessEnv, banner: RegExp, nodeArgs: string[] = [], tsx = true): Promise<RunningServer> {
   const counts = scratchDir("commits");
   const commitsFile = path.join(counts.dir, "commits.json");
+  const began = performance.now();
   const child = startNode(args, { env: { ...env, KAKUNIN_BENCH_COMMITS_FILE: commitsFile }, nodeArgs: [...nodeArgs, "--require", countCommits], tsx });
   void child.exited.then(() => counts.remove());
   try {
@@ -49,6 +53,7 @@ async function startListening(args: string[], env: NodeJS.ProcessEnv, banner: Re
     return {
       url: new URL(match[1]!),
       process: child,
+      startedInMs: performance.now() - began,
       async commits() {
         rmSync(commitsFile, { force: true });
         try {
@@ -79,11 +84,13 @@ async function startListening(args: string[], env: NodeJS.ProcessEnv, banner: Re
 
 let compiled: string | undefined;
 
-/** The server compiled by `tsc -p tsconfig.build.json` (into node_modules/.cache, leaving dist/
- * alone) and run without tsx, as `npm start` runs it. */
+/** The server compiled by `tsc -p tsconfig.build.json` (into .scratch/, git-ignored, leaving dist/
+ * alone) and run without tsx, as `npm start` runs it. Inside the project, not under node_modules:
+ * the compiled code finds db/ and views/ from the nearest package.json above it, and a
+ * node_modules shared by several checkouts would hand it another checkout's. */
 function compiledServer(): string {
   if (compiled) return compiled;
-  const outDir = path.join(projectRoot, "node_modules", ".cache", "kakunin-bench-dist");
+  const outDir = path.join(projectRoot, ".scratch", "bench-dist");
   rmSync(outDir, { recursive: true, force: true });
   const tsc = spawnSync(process.execPath, [path.join(projectRoot, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json", "--outDir", outDir], { cwd: projectRoot, encoding: "utf8" });
   const entry = path.join(outDir, "src", "start.cjs");

@@ -65,18 +65,23 @@ export function createAuditRepository(db: Db) {
     VALUES (@occurredAt, @event, @outcome, @actorKind, @actor, @officerId, @ordererCode,
             @clientAddress, @contractNumber, @detail, @prevHash, @hash)`);
   const all = db.prepare<[], RawRow>("SELECT * FROM audit_events ORDER BY id");
-  const head = db.prepare<[], { id: number; hash: string; rows: number }>(
-    "SELECT id, hash, (SELECT count(*) FROM audit_events) AS rows FROM audit_events ORDER BY id DESC LIMIT 1");
+  // The last row by id alone: the number of rows is what a walk of the chain counts, and counting
+  // them here would read a whole index of a trail that grows without end.
+  const head = db.prepare<[], { id: number; hash: string }>("SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1");
   const byId = db.prepare<{ id: number }, RawRow>("SELECT * FROM audit_events WHERE id = @id");
   const last = db.prepare<[], RawRow>("SELECT * FROM audit_events ORDER BY id DESC LIMIT 1");
   const firstAfter = db.prepare<{ id: number }, RawRow>("SELECT * FROM audit_events WHERE id > @id ORDER BY id LIMIT 1");
+  const countAfter = db.prepare<{ id: number }, { n: number }>("SELECT count(*) AS n FROM audit_events WHERE id > @id");
   // Two statements rather than "@ordererCode IS NULL OR …", which would keep SQLite from using the
   // (orderer_code, occurred_at) index. Bounds are UTC instants: from inclusive, until exclusive.
+  // One orderer's rows come in the index's order (time, then id: chain order unless the clock
+  // stepped back), so they stream without a sort of all of them. Every orderer's rows between two
+  // dates are a walk of the whole trail in chain order: an admin's export, streamed.
   const inRange = db.prepare<{ from: string; until: string }, RawRow>(`
     SELECT * FROM audit_events WHERE occurred_at >= @from AND occurred_at < @until ORDER BY id`);
   const ordererInRange = db.prepare<{ ordererCode: string; from: string; until: string }, RawRow>(`
     SELECT * FROM audit_events
-     WHERE orderer_code = @ordererCode AND occurred_at >= @from AND occurred_at < @until ORDER BY id`);
+     WHERE orderer_code = @ordererCode AND occurred_at >= @from AND occurred_at < @until ORDER BY occurred_at, id`);
 
   return {
     /** Appends one row. Call inside the caller's transaction so that the event and what it
@@ -100,8 +105,8 @@ export function createAuditRepository(db: Db) {
     *iterate(): IterableIterator<AuditRow> {
       for (const raw of all.iterate()) yield toAuditRow(raw);
     },
-    /** The last row's id and hash, and the row count: what an operator notes down to anchor the chain. */
-    head(): { id: number; hash: string; rows: number } | undefined {
+    /** The last row's id and hash: what an operator notes down to anchor the chain. */
+    head(): { id: number; hash: string } | undefined {
       return head.get();
     },
     /** The newest row, without head()'s count. */
@@ -118,7 +123,9 @@ export function createAuditRepository(db: Db) {
       const raw = firstAfter.get({ id });
       return raw && toAuditRow(raw);
     },
-    /** Rows in [from, until) (UTC ISO instants), of one orderer if given, in chain order. */
+    /** Rows after `id` (all with 0): a checkpoint counts only the rows since the one before it. */
+    countAfter: (id: number): number => countAfter.get({ id })!.n,
+    /** Rows in [from, until) (UTC ISO instants), of one orderer if given (then in time order), in chain order. */
     *iterateRange(range: { ordererCode?: string; from: string; until: string }): IterableIterator<AuditRow> {
       const rows = range.ordererCode === undefined
         ? inRange.iterate({ from: range.from, until: range.until })

@@ -48,8 +48,12 @@ export function createAuditService(deps: { audit: AuditRepository; checkpoints: 
   const signHead = db.transaction((signer: CheckpointSigner, force: boolean): Checkpoint | undefined => {
     const head = repository.head();
     if (!head) return undefined;
-    if (!force && checkpoints.last()?.rowId === head.id) return undefined;
-    const unsigned = { rowId: head.id, rowHash: head.hash, rows: head.rows, signedAt: clock.now().toISOString() };
+    const previous = checkpoints.last();
+    if (!force && previous?.rowId === head.id) return undefined;
+    // Rows are only ever appended, so the count is the last checkpoint's plus the rows since it:
+    // never a count of the whole trail.
+    const rows = previous ? previous.rows + repository.countAfter(previous.rowId) : repository.countAfter(0);
+    const unsigned = { rowId: head.id, rowHash: head.hash, rows, signedAt: clock.now().toISOString() };
     return checkpoints.append({ ...unsigned, signature: signer.sign(checkpointPayload(unsigned)) });
   });
   /** Signs the head unless it is already signed; the log line follows the commit (a line without
@@ -96,9 +100,9 @@ export function createAuditService(deps: { audit: AuditRepository; checkpoints: 
         },
       };
     },
-    /** The last row (id and hash) and the row count; undefined for an empty trail. The chain can
-     * show an altered or removed row, never a cut tail: keeping this outside the host does. */
-    head(): { id: number; hash: string; rows: number } | undefined {
+    /** The last row (id and hash); undefined for an empty trail. The chain can show an altered or
+     * removed row, never a cut tail: keeping this outside the host does. */
+    head(): { id: number; hash: string } | undefined {
       return repository.head();
     },
     /** The rows an export holds, in chain order, read lazily (a large trail is never in memory at once). */

@@ -41,11 +41,30 @@ export function commitUnsynced<A extends unknown[], R>(db: Db, transaction: Data
   }
 }
 
+/** Up to this size the whole file is read by quick_check at start-up (about a second); above it,
+ * reading gigabytes would hold the start for minutes, so `admin check` does that job (daily, see
+ * docs/operations.md) and the start reads the first and last page of every table. */
+export const FULL_CHECK_AT_STARTUP_MAX_BYTES = 256 * 1024 * 1024;
+
 /** Takes the write lock once (so a read-only file or folder fails now, not at the first login)
- * and runs quick_check: "ok", or SQLite's first finding. */
-export function quickCheckWritable(db: Db): string {
+ * and checks the file: quick_check when it is small, otherwise every table's first and last row
+ * (a truncated or overwritten file fails there). "ok", or the first finding. */
+export function checkAtStartup(db: Db, fullCheckMaxBytes = FULL_CHECK_AT_STARTUP_MAX_BYTES): { finding: string; full: boolean } {
   db.exec("BEGIN IMMEDIATE; COMMIT");
-  return db.pragma("quick_check", { simple: true }) as string;
+  const bytes = (db.pragma("page_count", { simple: true }) as number) * (db.pragma("page_size", { simple: true }) as number);
+  if (bytes <= fullCheckMaxBytes) return { finding: db.pragma("quick_check", { simple: true }) as string, full: true };
+  const tables = db.prepare<[], { name: string; withoutRowid: number }>(
+    "SELECT name, sql LIKE '%WITHOUT ROWID%' AS withoutRowid FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all();
+  try {
+    for (const { name, withoutRowid } of tables) {
+      const quoted = `"${name.replaceAll('"', '""')}"`;
+      db.prepare(`SELECT * FROM ${quoted} LIMIT 1`).get();
+      if (!withoutRowid) db.prepare(`SELECT * FROM ${quoted} ORDER BY rowid DESC LIMIT 1`).get();
+    }
+  } catch (error) {
+    return { finding: (error as Error).message, full: false };
+  }
+  return { finding: "ok", full: false };
 }
 
 type Migration = { version: number; name: string; sql: string };

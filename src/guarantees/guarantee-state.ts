@@ -17,3 +17,9 @@ export function guaranteeState(guarantee: { status: GuaranteeStatus }, current: 
   if (guarantee.status === "cancelled") return "cancelled";
   return current.guaranteeExpiry < today ? "expired" : "valid";
 }
+
+/** The stored status every guarantee in `state` has: 取消 is stored as such, 有効 and 期限切れ are
+ * both 'valid' (the day tells them apart). Lets an index on the status narrow a filter by state. */
+export function storedStatusOf(state: GuaranteeState): GuaranteeStatus {
+  return state === "cancelled" ? "cancelled" : "valid";
+}

@@ -4,6 +4,7 @@ import { guaranteeHref } from "../guarantees/certificate.presenter.js";
 import { PRODUCT_NAMES } from "../guarantees/certificate.schema.js";
 import { toStatusView, type StatusView } from "../guarantees/status.presenter.js";
 import { changedSinceOpened, type HeldGuarantee, type HoldingFilter } from "./holding.repository.js";
+import type { HoldingPage } from "./holding.service.js";
 
 /** 期限間近: the 保証期限 is today or within this many days from today (Tokyo). */
 export const EXPIRY_SOON_DAYS = 30;
@@ -35,7 +36,14 @@ export type VerifiedListView = {
   rows: VerifiedRow[];
   resultText: string;
   emptyText: string;
-  truncatedText?: string;
+  /** 次の100件: the same filters, after this page's last row; absent on the last page. */
+  nextHref?: string;
+  nextText?: string;
+  /** 最初のページへ, on every page but the first. */
+  firstHref?: string;
+  /** Either link is there: the pager is shown. */
+  paged: boolean;
+  cursorNotice?: string;
 };
 
 /** A contract of the orderer that relies on a guarantee, with that guarantee's 照合 (built by the
@@ -59,12 +67,23 @@ export function marksOf(held: HeldGuarantee, status: StatusView, today: string):
   return marks;
 }
 
+/** /verified with these filters, from the page after `after` (the first page without it). */
+function listHref(status: StatusFilter, q: string, after?: string): string {
+  const params = new URLSearchParams();
+  if (status !== "all") params.set("status", status);
+  if (q !== "") params.set("q", q);
+  if (after !== undefined) params.set("after", after);
+  const query = params.toString();
+  return query === "" ? "/verified" : `/verified?${query}`;
+}
+
 export function toVerifiedListView(
-  list: { rows: HeldGuarantee[]; truncated: boolean; limit: number },
-  options: { now: Date; ordererName: string; status: StatusFilter; q: string },
+  list: HoldingPage & { pageSize: number },
+  options: { now: Date; ordererName: string; status: StatusFilter; q: string; after: string },
 ): VerifiedListView {
   const today = tokyoDate(options.now);
   const filtered = options.status !== "all" || options.q.trim() !== "";
+  const continued = options.after !== "" && !list.cursorRefused;
   return {
     title: "確認済みの保証",
     ordererName: options.ordererName,
@@ -84,10 +103,13 @@ export function toVerifiedListView(
         marks: marksOf(held, status, today),
       };
     }),
-    resultText: `${list.rows.length}件${filtered ? "（絞り込み中）" : ""}`,
+    resultText: `${continued ? "続き: " : ""}${list.rows.length}件${list.next ? "（さらに続きがあります）" : ""}${filtered ? "（絞り込み中）" : ""}`,
     emptyText: filtered
       ? "条件に一致する保証はありません。状態を「すべて」にするか、検索する語句を変えてお試しください。"
       : "まだ確認した保証はありません。「電子保証の確認」から保証契約番号と認証キーを入力すると、ここに表示されます。",
-    ...(list.truncated ? { truncatedText: `新しいものから${list.limit}件を表示しています。保証契約番号または工事名で絞り込んでください。` } : {}),
+    paged: list.next !== null || continued,
+    ...(list.next ? { nextHref: listHref(options.status, options.q, list.next), nextText: `次の${list.pageSize}件` } : {}),
+    ...(continued ? { firstHref: listHref(options.status, options.q) } : {}),
+    ...(list.cursorRefused ? { cursorNotice: "ページの続きの位置（after）を読み取れなかったため、最初のページを表示しています。" } : {}),
   };
 }

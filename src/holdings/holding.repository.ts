@@ -1,6 +1,7 @@
 import type { Db } from "../db/database.js";
 import type { CertificateContent, Product } from "../guarantees/certificate.schema.js";
 import type { GuaranteeStatus } from "../guarantees/guarantee.repository.js";
+import { storedStatusOf } from "../guarantees/guarantee-state.js";
 
 /** A row of orderer_guarantees: an orderer holds a guarantee once one of its officers verified it with the key. */
 export type Holding = {
@@ -53,6 +54,8 @@ export type HoldingFilter = {
   query: string | null;
   /** The query read as a full contract number, when it is one. */
   contractNumber: string | null;
+  /** Keyset: only holdings after this one in the list's order (null for the first page). */
+  after: { lastVerifiedAt: string; guaranteeId: number } | null;
   limit: number;
 };
 
@@ -68,26 +71,37 @@ const toHeld = (r: HeldRow): HeldGuarantee => ({
   lastOpenedStatus: r.last_opened_status, currentVersionId: r.current_version_id, content: JSON.parse(r.content) as CertificateContent,
 });
 
-// Filtering is done here rather than in TypeScript over a capped page, so that search and the
-// status filter see every guarantee the orderer holds however many there are. The state is the
-// one rule, guarantee_state (registerGuaranteeFunctions). instr() rather than LIKE: the officer's
-// text is matched literally, % and _ included. The 工事名 is stored as written (NFC), so both
-// sides are folded with search_fold.
-const LIST_HELD = `
+// Filtering is done here rather than in TypeScript over a page, so that search and the status
+// filter see every guarantee the orderer holds however many there are. Pages are keyset on
+// (last_verified_at, guarantee_id) down an index in that order (db/migrations/*-list-indexes.sql), and the filters
+// read the copies of the number, status, 保証期限 and 工事名 on the holding, so that rows passed
+// over cost an index entry or a row of orderer_guarantees; only the page's rows are joined to
+// their guarantee and version in force. The state is the one rule, guarantee_state
+// (registerGuaranteeFunctions). instr() rather than LIKE: the officer's text is matched literally,
+// % and _ included. The 工事名 is stored as written (NFC), so both sides are folded with search_fold.
+const SELECT_HELD = `
   SELECT og.guarantee_id, g.contract_number, g.product, g.status, g.cancelled_at, g.cancel_reason,
          og.last_verified_at, og.last_opened_version_id, og.last_opened_status,
          v.id AS current_version_id, v.content
   FROM orderer_guarantees og
   JOIN guarantees g ON g.id = og.guarantee_id
-  JOIN current_versions v ON v.guarantee_id = g.id
-  WHERE og.orderer_id = @ordererId
-    AND (@status = 'all' OR guarantee_state(g.status, json_extract(v.content, '$.guaranteeExpiry'), @today) = @status)
-    AND (@query IS NULL
-      OR g.contract_number = @contractNumber
-      OR instr(g.contract_number, @query) > 0
-      OR instr(search_fold(json_extract(v.content, '$.projectName')), @query) > 0)
-  ORDER BY og.last_verified_at DESC, og.guarantee_id DESC
-  LIMIT @limit`;
+  JOIN current_versions v ON v.guarantee_id = g.id`;
+const AFTER = `og.last_verified_at <= @afterAt AND (og.last_verified_at < @afterAt OR og.guarantee_id < @afterGuaranteeId)`;
+const SEARCH = `(@query IS NULL OR instr(og.contract_number, @query) > 0 OR instr(search_fold(og.project_name), @query) > 0)`;
+const PAGE = `ORDER BY og.last_verified_at DESC, og.guarantee_id DESC LIMIT @limit`;
+/** Every state: down orderer_guarantees_recent. */
+const LIST_HELD = `${SELECT_HELD} WHERE og.orderer_id = @ordererId AND ${AFTER} AND ${SEARCH} ${PAGE}`;
+/** One state: down orderer_guarantees_by_status, within the stored status that state has. */
+const LIST_HELD_IN_STATE = `${SELECT_HELD}
+  WHERE og.orderer_id = @ordererId AND og.guarantee_status = @storedStatus AND ${AFTER}
+    AND guarantee_state(og.guarantee_status, og.guarantee_expiry, @today) = @status AND ${SEARCH} ${PAGE}`;
+/** A whole contract number: that guarantee, if the orderer holds it (and it is in the state). */
+const FIND_HELD_NUMBER = `${SELECT_HELD}
+  WHERE og.orderer_id = @ordererId AND og.guarantee_id = (SELECT id FROM guarantees WHERE contract_number = @contractNumber)
+    AND (@status = 'all' OR guarantee_state(og.guarantee_status, og.guarantee_expiry, @today) = @status) AND ${AFTER} ${PAGE}`;
+
+/** A keyset position before every holding: every stored instant sorts below "\uffff". */
+const FIRST_PAGE = { afterAt: "\uffff", afterGuaranteeId: Number.MAX_SAFE_INTEGER };
 
 /** A page of the API's list: holdings in the order they were first verified (og.id, which never
  * changes), after the holding `after`, filtered. */
@@ -140,7 +154,10 @@ export function createHoldingRepository(db: Db) {
   const markOpened = db.prepare(`
     UPDATE orderer_guarantees SET last_opened_at = @at, last_opened_version_id = @versionId, last_opened_status = @status
     WHERE orderer_id = @ordererId AND guarantee_id = @guaranteeId`);
-  const listHeld = db.prepare<[HoldingFilter], HeldRow>(LIST_HELD);
+  type Keyset = { afterAt: string; afterGuaranteeId: number; limit: number };
+  const listHeld = db.prepare<[Keyset & { ordererId: number; query: string | null }], HeldRow>(LIST_HELD);
+  const listHeldInState = db.prepare<[Keyset & { ordererId: number; query: string | null; storedStatus: GuaranteeStatus; status: string; today: string }], HeldRow>(LIST_HELD_IN_STATE);
+  const findHeldNumber = db.prepare<[Keyset & { ordererId: number; contractNumber: string; status: string; today: string }], HeldRow>(FIND_HELD_NUMBER);
   const listPage = db.prepare<[HoldingPageFilter], HeldRow & { holding_id: number; changed_at: string }>(LIST_PAGE);
   return {
     find: (ordererId: number, guaranteeId: number) => { const r = find.get(ordererId, guaranteeId); return r && toHolding(r); },
@@ -150,8 +167,18 @@ export function createHoldingRepository(db: Db) {
       }),
     /** Remembers what the organisation last saw, for the 更新あり marks of 確認済みの保証. */
     recordOpened: (g: { ordererId: number; guaranteeId: number; at: string; versionId: number; status: GuaranteeStatus }) => void markOpened.run(g),
-    /** The orderer's verified guarantees, newest verification first, filtered; at most `limit` rows. */
-    list: (filter: HoldingFilter) => listHeld.all(filter).map(toHeld),
+    /** The orderer's verified guarantees, newest verification first, filtered; at most `limit` rows
+     * after `after`. A query that is a whole contract number finds that guarantee alone. */
+    list(filter: HoldingFilter): HeldGuarantee[] {
+      const keyset = { ...(filter.after ? { afterAt: filter.after.lastVerifiedAt, afterGuaranteeId: filter.after.guaranteeId } : FIRST_PAGE), limit: filter.limit };
+      const { ordererId, status, today, query } = filter;
+      const rows = filter.contractNumber !== null
+        ? findHeldNumber.all({ ...keyset, ordererId, contractNumber: filter.contractNumber, status, today })
+        : status === "all"
+          ? listHeld.all({ ...keyset, ordererId, query })
+          : listHeldInState.all({ ...keyset, ordererId, query, storedStatus: storedStatusOf(status), status, today });
+      return rows.map(toHeld);
+    },
     /** A page of the orderer's holdings in first-verification order (keyset on the holding's id). */
     listPage: (filter: HoldingPageFilter): HeldGuaranteeEntry[] =>
       listPage.all(filter).map((r) => ({ ...toHeld(r), holdingId: r.holding_id, changedAt: r.changed_at })),

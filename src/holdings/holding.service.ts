@@ -11,10 +11,24 @@ export type HeldGuaranteeWithVersion = { guarantee: Guarantee; current: Guarante
 
 export type ViewEvent = "guarantee_view" | "certificate_view" | "certificate_print" | "version_diff_view";
 
-export type HoldingQuery = { status: HoldingFilter["status"]; text: string };
+/** `after`: the cursor of the page before ("" for the first page), as that page's `next` gave it. */
+export type HoldingQuery = { status: HoldingFilter["status"]; text: string; after: string };
 
-/** Rows of 確認済みの保証 at most; search narrows a longer list. */
-export const HOLDINGS_LIST_LIMIT = 500;
+/** Rows of one page of 確認済みの保証; 次の100件 continues after the last. */
+export const HOLDINGS_PAGE_SIZE = 100;
+
+export type HoldingPage = {
+  rows: HeldGuarantee[];
+  /** The cursor of the next page, or null on the last. */
+  next: string | null;
+  /** The cursor given could not be read (altered, or of a guarantee the orderer does not hold): the first page instead. */
+  cursorRefused: boolean;
+};
+
+/** A page's cursor: where its last row sits in the list's order, by the time it was last verified and
+ * its contract number (shown on the page anyway; the internal id never leaves the server). */
+const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)_(\d{5}-\d{6})$/;
+const cursorOf = (held: HeldGuarantee) => `${held.lastVerifiedAt}_${held.contractNumber}`;
 
 /**
  * The guarantees an orderer holds: those someone of the orderer verified with the key once.
@@ -38,6 +52,14 @@ export function createHoldingService(deps: { holdings: HoldingRepository; guaran
     });
   };
 
+  /** The keyset position of a cursor, when it names a guarantee the officer's orderer holds; undefined otherwise. */
+  const afterOf = (officer: Officer, cursor: string) => {
+    const match = CURSOR.exec(cursor);
+    const guarantee = match && guarantees.findByContractNumber(match[2]!);
+    if (!match || !guarantee || !holdings.find(officer.ordererId, guarantee.id)) return undefined;
+    return { lastVerifiedAt: match[1]!, guaranteeId: guarantee.id };
+  };
+
   return {
     /** The guarantee and its version in force, if the orderer (an officer's or an API client's) holds it; undefined otherwise, whatever the reason. */
     findHeld(holder: { ordererId: number }, rawNumber: string): HeldGuaranteeWithVersion | undefined {
@@ -59,15 +81,19 @@ export function createHoldingService(deps: { holdings: HoldingRepository; guaran
     /** One keyset page of the orderer's holdings in first-verification order (the API's list). */
     listPage: (filter: HoldingPageFilter) => holdings.listPage(filter),
 
-    /** The orderer's list, newest verification first; `text` is matched after NFKC and lower-casing, and read as a contract number when it is one. */
-    list(officer: Officer, query: HoldingQuery): { rows: HeldGuarantee[]; truncated: boolean } {
+    /** A page of the orderer's list, newest verification first, after the cursor `after`; `text` is
+     * matched after NFKC and lower-casing, and read as a contract number when it is one. */
+    list(officer: Officer, query: HoldingQuery): HoldingPage {
       const text = foldForSearch(query.text).trim();
       const number = normalizeContractNumber(query.text);
+      const after = query.after === "" ? null : afterOf(officer, query.after);
       const rows = holdings.list({
         ordererId: officer.ordererId, status: query.status, today: tokyoDate(clock.now()),
-        query: text === "" ? null : text, contractNumber: number.ok ? number.value : null, limit: HOLDINGS_LIST_LIMIT + 1,
+        query: text === "" ? null : text, contractNumber: number.ok ? number.value : null,
+        after: after ?? null, limit: HOLDINGS_PAGE_SIZE + 1,
       });
-      return { rows: rows.slice(0, HOLDINGS_LIST_LIMIT), truncated: rows.length > HOLDINGS_LIST_LIMIT };
+      const page = rows.slice(0, HOLDINGS_PAGE_SIZE);
+      return { rows: page, next: rows.length > HOLDINGS_PAGE_SIZE ? cursorOf(page.at(-1)!) : null, cursorRefused: after === undefined };
     },
   };
 }

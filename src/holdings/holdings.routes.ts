@@ -4,10 +4,12 @@ import { clientAddress } from "../http/client-address.js";
 import { toCertificateView } from "../guarantees/certificate.presenter.js";
 import { toDiffView, toHistoryView, toSummaryView } from "../guarantees/guarantee.presenter.js";
 import { STATUS_FILTERS, toVerifiedListView, type RelyingContractView, type StatusFilter } from "./holding.presenter.js";
-import { HOLDINGS_LIST_LIMIT, type HeldGuaranteeWithVersion, type HoldingService } from "./holding.service.js";
+import { HOLDINGS_PAGE_SIZE, type HeldGuaranteeWithVersion, type HoldingService } from "./holding.service.js";
 
 const SEQUENCE = /^[1-9][0-9]{0,8}$/;
 const MAX_QUERY_LENGTH = 100;
+/** A cursor is an instant and a contract number (37 characters); anything longer is not one. */
+const MAX_CURSOR_LENGTH = 64;
 
 /** A single query-string value, or "" for an absent, repeated or bracketed one. */
 function queryText(req: Request, name: string): string {
@@ -86,14 +88,16 @@ export function createHoldingHandlers(deps: {
     res.render("guarantees/diff", toDiffView(held.guarantee, older, newer, { now: clock.now(), current: held.current }));
   };
 
-  /** GET /verified: 確認済みの保証, the guarantees the officer's orderer holds; ?status= filters, ?q= searches. */
+  /** GET /verified: 確認済みの保証, the guarantees the officer's orderer holds, a page at a time;
+   * ?status= filters, ?q= searches, ?after= continues after a page (the cursor its 次の100件 link carries). */
   const heldList: RequestHandler = (req, res) => {
     const requested = queryText(req, "status");
     const status: StatusFilter = (STATUS_FILTERS as readonly string[]).includes(requested) ? (requested as StatusFilter) : "all";
     const q = queryText(req, "q").slice(0, MAX_QUERY_LENGTH);
-    const list = holdings.list(req.user!, { status, text: q });
-    res.render("verified/list", toVerifiedListView({ ...list, limit: HOLDINGS_LIST_LIMIT }, {
-      now: clock.now(), ordererName: req.user!.ordererName, status, q,
+    const after = queryText(req, "after").slice(0, MAX_CURSOR_LENGTH);
+    const page = holdings.list(req.user!, { status, text: q, after });
+    res.render("verified/list", toVerifiedListView({ ...page, pageSize: HOLDINGS_PAGE_SIZE }, {
+      now: clock.now(), ordererName: req.user!.ordererName, status, q, after,
     }));
   };
 

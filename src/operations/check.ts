@@ -11,7 +11,7 @@ export type DatabaseCheck = {
   chain: ChainCheck;
   /** Signed checkpoints found sound (0 when the trail is broken or has none). */
   checkpoints: number;
-  head: { id: number; hash: string; rows: number } | undefined;
+  head: { id: number; hash: string } | undefined;
   userVersion: number;
   /** Persistent in the file, unlike the per-connection pragmas: "wal" for a live database. */
   journalMode: string;

@@ -92,8 +92,9 @@ describe("start-up configuration", function () {
     if (process.platform !== "linux") this.skip();
     // The compiled entry, as npm start runs it: under tsx (an ES module loader) the pool would
     // already be running before src/start.cts could size it. Inside the project, so that its
-    // package.json makes the output ES modules and locates views/ and db/.
-    const outDir = path.join(projectRoot, "node_modules", ".cache", "kakunin-test-dist");
+    // package.json makes the output ES modules and locates views/ and db/: under .scratch/ (git-ignored),
+    // not node_modules/.cache, which several checkouts may share (and then another's package.json is nearest).
+    const outDir = path.join(projectRoot, ".scratch", "test-dist");
     rmSync(outDir, { recursive: true, force: true });
     execFileSync(process.execPath, [path.join(projectRoot, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json", "--outDir", outDir], { cwd: projectRoot });
     const started = async (env: NodeJS.ProcessEnv) => {

@@ -176,4 +176,91 @@ describe("verified list (/verified)", () => {
     expect(numbersOf((await listed(agent)).rows)).to.deep.equal(["02201-000009"]);
     expect(numbersOf((await listed(agent, "?q=02208-000001")).rows)).to.deep.equal([]);
   });
+
+  it("when a guarantee's 工事名, 保証期限 or status changes after it was verified, then search and the status filter follow the change", async () => {
+    const held = await givenOrdererHolding([{ ...SHORT_WORKS, contractNumber: "02208-000001", guaranteeExpiry: "2026-12-25" }, { contractNumber: "02208-000002" }]);
+    let agent = held.agent;
+    const search = async (q: string, status = "all") => numbersOf((await listed(agent, `?status=${status}&q=${encodeURIComponent(q)}`)).rows);
+    world.services.guarantees.change("02208-000001", "correction", { projectName: "むつ市川内地区排水路工事" }, "test");
+    expect(await search("川内地区"), "the corrected 工事名").to.deep.equal(["02208-000001"]);
+    expect(await search("大畑線"), "the old 工事名 only on the other").to.deep.equal(["02208-000002"]);
+    const amended = world.services.guarantees.change("02208-000001", "amendment", { guaranteeExpiry: "2026-11-26", periodTo: "2026-11-20" }, "test");
+    expect(amended.ok, JSON.stringify(amended)).to.equal(true);
+    world.clock.advance(2 * 24 * 3600 * 1000);
+    agent = await loginAs(world.app, held.officer.login, held.officer.password);
+    expect(await search("", "expired"), "amended to a 保証期限 that has passed since").to.deep.equal(["02208-000001"]);
+    world.services.guarantees.withdraw("02208-000001", "test");
+    expect(await search("", "expired"), "the amendment withdrawn").to.deep.equal([]);
+    expect(await search("", "valid")).to.deep.equal(["02208-000002", "02208-000001"]);
+    world.services.guarantees.cancel("02208-000002", "請負契約の解除のため", "test");
+    expect(await search("", "cancelled")).to.deep.equal(["02208-000002"]);
+    expect(await search("", "valid")).to.deep.equal(["02208-000001"]);
+  });
+
+  describe("a page at a time", () => {
+    /** `count` guarantees held by むつ市, verified a minute apart (02208-000001 first), recorded
+     * through the holdings repository as a verification records them (argon2 for each would be slow). */
+    async function givenManyHeld(count: number, overrides: (i: number) => Record<string, unknown> = () => ({})) {
+      const { officer, login, password } = await givenOfficer(world);
+      const issued = await givenGuarantees(world, Array.from({ length: count }, (_, i) =>
+        sampleCertificate({ contractNumber: `02208-${String(i + 1).padStart(6, "0")}`, ...overrides(i) })));
+      for (const g of issued) {
+        const guarantee = world.repositories.guarantees.findByContractNumber(g.contractNumber)!;
+        const at = world.clock.now().toISOString();
+        world.repositories.holdings.recordVerified({
+          ordererId: officer.ordererId, guaranteeId: guarantee.id, verifiedBy: { kind: "officer", id: officer.id }, at,
+          versionId: world.repositories.guarantees.currentVersion(guarantee.id)!.id, status: "valid",
+        });
+        world.clock.advance(60 * 1000);
+      }
+      return loginAs(world.app, login, password);
+    }
+    const nextHref = (html: string) => /<a href="([^"]+)" data-page="next"/.exec(html)?.[1]?.replaceAll("&amp;", "&").replaceAll("&#x3D;", "=");
+    const number = (n: number) => `02208-${String(n).padStart(6, "0")}`;
+
+    it("when the orderer holds 230 guarantees, then they come 100 a page, newest first, each once, and 次の100件 stops on the last page", async () => {
+      const agent = await givenManyHeld(230);
+      const first = await listed(agent);
+      expect(numbersOf(first.rows)).to.deep.equal(Array.from({ length: 100 }, (_, i) => number(230 - i)));
+      expect(textOf(first.res.text)).to.contain("100件（さらに続きがあります）").and.contain("次の100件");
+      expect(first.res.text).not.to.contain('data-page="first"');
+      const secondHref = nextHref(first.res.text)!;
+      expect(secondHref).to.match(/^\/verified\?after=2026-11-25T/);
+      const second = await listed(agent, secondHref.slice("/verified".length));
+      expect(numbersOf(second.rows)).to.deep.equal(Array.from({ length: 100 }, (_, i) => number(130 - i)));
+      expect(second.res.text).to.contain('<a href="/verified" data-page="first">最初のページへ</a>');
+      const third = await listed(agent, nextHref(second.res.text)!.slice("/verified".length));
+      expect(numbersOf(third.rows)).to.deep.equal(Array.from({ length: 30 }, (_, i) => number(30 - i)));
+      expect(textOf(third.res.text)).to.contain("続き: 30件");
+      expect(nextHref(third.res.text), "no 次の100件 on the last page").to.equal(undefined);
+    });
+
+    it("when filtered by status across pages, then the next page keeps the filter and still sees every guarantee held", async () => {
+      // Every third guarantee is a 契約保証 expiring before today: the 期限切れ filter finds 70 of 210, spread over the whole list.
+      const agent = await givenManyHeld(210, (i) => (i % 3 === 0 ? { ...SHORT_WORKS, periodTo: "2026-11-20", guaranteeExpiry: "2026-11-24" } : {}));
+      const expired = Array.from({ length: 210 }, (_, i) => i + 1).filter((n) => (n - 1) % 3 === 0).reverse().map(number);
+      const first = await listed(agent, "?status=expired");
+      expect(numbersOf(first.rows)).to.deep.equal(expired.slice(0, 70));
+      expect(nextHref(first.res.text)).to.equal(undefined);
+      const search = await listed(agent, "?q=00020");
+      expect(numbersOf(search.rows)).to.deep.equal(["02208-000209", "02208-000208", "02208-000207", "02208-000206", "02208-000205", "02208-000204", "02208-000203", "02208-000202", "02208-000201", "02208-000200", "02208-000020"]);
+      const valid = await listed(agent, "?status=valid");
+      expect(numbersOf(valid.rows)).to.have.length(100);
+      const href = nextHref(valid.res.text)!;
+      expect(href).to.contain("status=valid").and.contain("after=");
+      const rest = await listed(agent, href.slice("/verified".length));
+      expect(numbersOf(rest.rows)).to.have.length(40);
+      expect([...numbersOf(valid.rows), ...numbersOf(rest.rows)].every((n) => !expired.includes(n!))).to.equal(true);
+    });
+
+    it("when the after= cursor is altered or names a guarantee the orderer does not hold, then the first page comes with a notice, never an error", async () => {
+      const agent = await givenManyHeld(3);
+      await givenGuarantees(world, [sampleCertificate({ contractNumber: "02208-000099" })]);
+      for (const cursor of ["garbage", "2026-11-25T01:00:00.000Z_02208-000099", "2026-11-25T01:00:00.000Z_02208-999999", "2026-13-99T01:00:00.000Z_02208-000001x"]) {
+        const { res, rows } = await listed(agent, `?after=${encodeURIComponent(cursor)}`);
+        expect(numbersOf(rows), cursor).to.deep.equal([number(3), number(2), number(1)]);
+        expect(textOf(res.text), cursor).to.contain("ページの続きの位置（after）を読み取れなかったため、最初のページを表示しています。");
+      }
+    });
+  });
 });
