@@ -101,9 +101,9 @@ export function createEventRepository(db: Db) {
            json_extract(v.content, '$.projectName') AS project_name,
            json_extract(v.content, '$.guaranteeExpiry') AS guarantee_expiry
     FROM orderer_guarantees og
-    JOIN guarantees g ON g.id = og.guarantee_id AND g.status = 'valid'
+    JOIN guarantees g ON g.id = og.guarantee_id
     JOIN current_versions v ON v.guarantee_id = g.id
-    WHERE json_extract(v.content, '$.guaranteeExpiry') BETWEEN @since AND @horizon
+    WHERE og.guarantee_status = 'valid' AND og.guarantee_expiry BETWEEN @since AND @horizon
       AND (NOT EXISTS (SELECT 1 FROM contracts c WHERE c.orderer_id = og.orderer_id)
         OR EXISTS (SELECT 1 FROM contracts c JOIN contract_guarantee_numbers n ON n.contract_id = c.id
                     WHERE c.orderer_id = og.orderer_id AND n.contract_number = g.contract_number AND c.period_to >= @today))
