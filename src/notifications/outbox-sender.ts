@@ -1,17 +1,10 @@
 import type { Logger } from "../logger.js";
 import { answeredByServer, describeSendError, isPermanentRefusal, type MailTransport } from "./mailer.js";
 import type { MailService } from "./mail.service.js";
+import { createOutboxPoller, type OutboxPoller } from "./outbox-poller.js";
 
-/** How often an idle sender looks for due mail (one indexed query). */
-const IDLE_POLL_MS = 2_000;
-
-export type OutboxSender = {
-  start(): void;
-  /** Sends every mail due now, one at a time; resolves with how many the server accepted. */
-  deliverDue(): Promise<number>;
-  /** Stops polling and waits for the mail in hand to be accepted and marked. */
-  stop(): Promise<void>;
-};
+/** The mail outbox's poller: deliverDue() resolves with how many mails the server accepted; stop() waits for the mail in hand to be accepted and marked. */
+export type OutboxSender = OutboxPoller;
 
 /**
  * Delivers the mail outbox, one row at a time: send, and the moment the SMTP server accepts it,
@@ -20,15 +13,11 @@ export type OutboxSender = {
  * process alive.
  */
 export function createOutboxSender(deps: { mail: MailService; transport: MailTransport; from: string; logger: Logger; idlePollMs?: number }): OutboxSender {
-  const { mail, transport, from, logger, idlePollMs = IDLE_POLL_MS } = deps;
-  let timer: NodeJS.Timeout | undefined;
-  let pass: Promise<number> | undefined;
-  let started = false;
-  let stopped = false;
+  const { mail, transport, from, logger, idlePollMs } = deps;
 
-  async function deliver(): Promise<number> {
+  async function deliver(isStopped: () => boolean): Promise<number> {
     let sent = 0;
-    for (let row = mail.nextDue(); row && !stopped; row = mail.nextDue()) {
+    for (let row = mail.nextDue(); row && !isStopped(); row = mail.nextDue()) {
       try {
         await transport.send({ from, to: row.content.to, subject: row.content.subject, text: row.content.text, messageId: row.messageId });
       } catch (error) {
@@ -47,30 +36,9 @@ export function createOutboxSender(deps: { mail: MailService; transport: MailTra
     return sent;
   }
 
-  const deliverDue = () => (pass ??= deliver().finally(() => { pass = undefined; }));
-
-  const tick = async () => {
-    try {
-      await deliverDue();
-    } catch (error) {
-      // A database error (busy, full): logged, and the next tick tries again.
-      logger.error({ err: error }, "mail outbox pass failed");
-    }
-    if (!stopped) timer = setTimeout(tick, idlePollMs).unref();
-  };
-
-  return {
-    start() {
-      if (started) return;
-      started = true;
-      timer = setTimeout(tick, 0).unref();
-    },
-    deliverDue,
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await pass;
-      transport.close();
-    },
-  };
+  return createOutboxPoller({
+    deliver, logger, failure: "mail outbox pass failed", ...(idlePollMs === undefined ? {} : { idlePollMs }),
+    // The mail in hand is let finish (a mail the relay accepted is marked before the end), then the connection closes.
+    afterStop: () => transport.close(),
+  });
 }

@@ -2,20 +2,14 @@ import { Webhook } from "standardwebhooks";
 import type { Clock } from "../clock.js";
 import { postPinned } from "../http/outbound-post.js";
 import type { Logger } from "../logger.js";
+import { createOutboxPoller, type OutboxPoller } from "./outbox-poller.js";
 import type { WebhookService } from "./webhook.service.js";
 
-/** How often an idle sender looks for due webhooks (one indexed query). */
-const IDLE_POLL_MS = 2_000;
 /** A receiver has this long to answer; then the attempt counts as failed and is retried. */
 export const DELIVERY_TIMEOUT_MS = 10_000;
 
-export type WebhookSender = {
-  start(): void;
-  /** Sends every webhook due now, one at a time; resolves with how many were answered 2xx. */
-  deliverDue(): Promise<number>;
-  /** Stops polling and drops the webhook in hand if not answered yet (it is sent again at the next start). */
-  stop(): Promise<void>;
-};
+/** The webhook outbox's poller: deliverDue() resolves with how many were answered 2xx; stop() drops the webhook in hand if not answered yet (it is sent again at the next start). */
+export type WebhookSender = OutboxPoller;
 
 /**
  * Delivers the webhook outbox, one row at a time: check the host's addresses again (DNS may have
@@ -25,17 +19,13 @@ export type WebhookSender = {
  * endpoint. A crash between the answer and the mark repeats that one webhook under the same id.
  */
 export function createWebhookSender(deps: { webhooks: WebhookService; clock: Clock; logger: Logger; idlePollMs?: number; timeoutMs?: number }): WebhookSender {
-  const { webhooks, clock, logger, idlePollMs = IDLE_POLL_MS, timeoutMs = DELIVERY_TIMEOUT_MS } = deps;
-  let timer: NodeJS.Timeout | undefined;
-  let pass: Promise<number> | undefined;
-  let started = false;
-  let stopped = false;
+  const { webhooks, clock, logger, idlePollMs, timeoutMs = DELIVERY_TIMEOUT_MS } = deps;
   // Aborts the POST in hand at stop: a shutdown does not wait out a slow receiver's 10 s.
   const stopping = new AbortController();
 
-  async function deliver(): Promise<number> {
+  async function deliver(isStopped: () => boolean): Promise<number> {
     let sent = 0;
-    for (let next = webhooks.nextDue(); next && !stopped; next = webhooks.nextDue()) {
+    for (let next = webhooks.nextDue(); next && !isStopped(); next = webhooks.nextDue()) {
       const { row } = next;
       const log = { outboxId: row.id, webhookId: row.messageId, endpointId: row.recipient, attempt: row.attempts + 1 };
       if (!next.ok) {
@@ -60,7 +50,7 @@ export function createWebhookSender(deps: { webhooks: WebhookService; clock: Clo
         "webhook-signature": signature,
       }, row.content.body, { timeoutMs, signal: stopping.signal });
       // Cut short by stop(): not an attempt of the receiver's making; the row stays due, same webhook-id.
-      if (stopped && !result.answered) break;
+      if (isStopped() && !result.answered) break;
       if (result.answered && result.status >= 200 && result.status < 300) {
         webhooks.markSent(row.id);
         sent++;
@@ -77,30 +67,8 @@ export function createWebhookSender(deps: { webhooks: WebhookService; clock: Clo
     return sent;
   }
 
-  const deliverDue = () => (pass ??= deliver().finally(() => { pass = undefined; }));
-
-  const tick = async () => {
-    try {
-      await deliverDue();
-    } catch (error) {
-      // A database error (busy, full) or an unreadable key: logged, and the next tick tries again.
-      logger.error({ err: error }, "webhook outbox pass failed");
-    }
-    if (!stopped) timer = setTimeout(tick, idlePollMs).unref();
-  };
-
-  return {
-    start() {
-      if (started) return;
-      started = true;
-      timer = setTimeout(tick, 0).unref();
-    },
-    deliverDue,
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      stopping.abort();
-      await pass;
-    },
-  };
+  return createOutboxPoller({
+    deliver, logger, failure: "webhook outbox pass failed", ...(idlePollMs === undefined ? {} : { idlePollMs }),
+    onStop: () => stopping.abort(),
+  });
 }

@@ -6,7 +6,7 @@ import { pathToFileURL } from "node:url";
 import { projectRoot } from "../paths.js";
 
 /**
- * The Litestream binary that npm installed with @flydotio/litestream (one package per platform,
+ * The Litestream binary that npm installed from @flydotio/litestream's platform package (one per platform,
  * e.g. @flydotio/litestream-linux-x64), or undefined on a platform it does not ship for. The one
  * place that knows where it is: called directly, not through the package's node wrapper, which
  * would add a process and swallow signals.
@@ -40,7 +40,7 @@ export type LitestreamRestore = { ok: true; file: string } | { ok: false; proble
  */
 export async function restoreFromReplica(replica: string, output: string, options: { timestamp?: Date; env: NodeJS.ProcessEnv }): Promise<LitestreamRestore> {
   const binary = litestreamBinary();
-  if (!binary) return { ok: false, problem: `Litestream is not installed for ${process.platform}-${process.arch} (npm package @flydotio/litestream)` };
+  if (!binary) return { ok: false, problem: `Litestream is not installed for ${process.platform}-${process.arch} (npm package @flydotio/litestream-linux-x64, an optional dependency)` };
   const url = replicaUrl(replica);
   if (!url.ok) return url;
   const args = ["restore", "-o", output, ...(options.timestamp ? ["-timestamp", options.timestamp.toISOString()] : []), url.url];

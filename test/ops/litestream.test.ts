@@ -62,7 +62,7 @@ describe("continuity: Litestream replicating the live database", function () {
 
   before(function () {
     if (!litestreamBinary()) {
-      console.log(`      Litestream tests skipped: no binary for ${process.platform}-${process.arch} in @flydotio/litestream`);
+      console.log(`      Litestream tests skipped: no binary for ${process.platform}-${process.arch} (@flydotio/litestream-linux-x64 ships Linux x64 only)`);
       this.skip();
     }
   });

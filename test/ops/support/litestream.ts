@@ -12,7 +12,7 @@ export const MONITOR_INTERVAL_MS = 100;
  * intervals above; resolves once it has taken the database's first snapshot. */
 export async function startLitestream(databasePath: string, replicaDir: string): Promise<Child> {
   const binary = litestreamBinary();
-  if (!binary) throw new Error("the Litestream binary is missing (npm package @flydotio/litestream)");
+  if (!binary) throw new Error("the Litestream binary is missing (npm package @flydotio/litestream-linux-x64)");
   const config = path.join(path.dirname(replicaDir), "litestream.yml");
   writeFileSync(config, [
     "dbs:",
