@@ -1,30 +1,23 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from "node:fs";
-import path from "node:path";
+import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { createKeyFileIfMissing, ensurePublicKeyFile, looseModeProblem, publicKeyFileOf, publicKeyPem } from "../security/key-file.js";
+
+export { publicKeyFileOf, publicKeyPem };
 
 /** The service's checkpoint key: signs with the private half; the public half is for anyone. */
 export type CheckpointSigner = { sign(payload: Buffer): string; publicKey: KeyObject };
 
 export type KeyLoad = { ok: true; signer: CheckpointSigner; created: boolean } | { ok: false; problem: string; unreadable?: boolean };
 
-/** The public key file written beside the private one (readable by admins and auditors). */
-export const publicKeyFileOf = (keyFile: string) => `${keyFile}.pub`;
-
 function signerOf(privateKey: KeyObject): CheckpointSigner {
   return { sign: (payload) => sign(null, payload, privateKey).toString("base64"), publicKey: createPublicKey(privateKey) };
-}
-
-export function publicKeyPem(key: KeyObject): string {
-  return key.export({ type: "spki", format: "pem" }).toString();
 }
 
 /** Loads the PKCS#8 PEM key; refuses a file that group or others may read or write, since then
  * an admin could sign forged checkpoints. */
 function readKey(keyFile: string): KeyLoad {
-  const mode = statSync(keyFile).mode & 0o777;
-  if ((mode & 0o077) !== 0) {
-    return { ok: false, problem: `the audit signing key ${keyFile} has mode ${mode.toString(8).padStart(4, "0")}: it must be readable by the service's user only (chmod 600)` };
-  }
+  const loose = looseModeProblem(keyFile, "the audit signing key");
+  if (loose) return { ok: false, problem: loose };
   let pem: string;
   try {
     pem = readFileSync(keyFile, "utf8");
@@ -54,33 +47,16 @@ export function loadSigningKey(keyFile: string): KeyLoad {
 }
 
 /**
- * The service's start: loads the key, or creates it (mode 0600, whatever the umask: the file is
- * created with that mode and the umask can only narrow it) with its public half beside it. A
- * public key file that does not match the private key is refused: someone replaced it.
+ * The service's start: loads the key, or creates it (createKeyFileIfMissing: 0600 in a folder of
+ * its own) with its public half beside it. A public key file that does not match the private key
+ * is refused: someone replaced it.
  */
 export function loadOrCreateSigningKey(keyFile: string): KeyLoad {
-  let created = false;
-  if (!existsSync(keyFile)) {
-    // A folder of its own (docs/operations.md) is created for the service's user alone.
-    mkdirSync(path.dirname(keyFile), { recursive: true, mode: 0o700 });
-    const { privateKey } = generateKeyPairSync("ed25519");
-    const fd = openSync(keyFile, "wx", 0o600);
-    try {
-      writeSync(fd, privateKey.export({ type: "pkcs8", format: "pem" }).toString());
-    } finally {
-      closeSync(fd);
-    }
-    created = true;
-  }
+  const created = createKeyFileIfMissing(keyFile, "ed25519");
   const loaded = readKey(keyFile);
   if (!loaded.ok) return loaded;
-  const pem = publicKeyPem(loaded.signer.publicKey);
-  const pubFile = publicKeyFileOf(keyFile);
-  if (!existsSync(pubFile)) writeFileSync(pubFile, pem, { mode: 0o644 });
-  else if (readFileSync(pubFile, "utf8").trim() !== pem.trim()) {
-    return { ok: false, problem: `the public key ${pubFile} does not belong to the audit signing key ${keyFile}: remove it and start again (it is rewritten), and find out who replaced it` };
-  }
-  return { ...loaded, created };
+  const mismatch = ensurePublicKeyFile(keyFile, loaded.signer.publicKey, "the audit signing key");
+  return mismatch ? { ok: false, problem: mismatch } : { ok: true, signer: loaded.signer, created };
 }
 
 /** A public key given as a PEM file's text or as base64 SPKI (DER). */

@@ -1,8 +1,8 @@
 import {
   createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, type KeyObject,
 } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from "node:fs";
-import path from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { createKeyFileIfMissing, ensurePublicKeyFile, looseModeProblem, publicKeyFileOf } from "./key-file.js";
 
 /**
  * Secrets the service must read back in clear (webhook signing secrets), sealed to the service's
@@ -60,39 +60,21 @@ export function generateSealingKeys(): { publicKey: KeyObject; privateKey: KeyOb
 
 export type SealingKeyLoad = { ok: true; privateKey: KeyObject; publicKey: KeyObject; created: boolean } | { ok: false; problem: string };
 
-const publicFileOf = (keyFile: string) => `${keyFile}.pub`;
-
 /**
  * The service's start: loads the X25519 key (PKCS#8 PEM, mode 0600, refused if group or others
  * may read it), or creates it with its public half beside it (`.pub`, 0644), which the admin CLI
  * reads to seal.
  */
 export function loadOrCreateSealingKey(keyFile: string): SealingKeyLoad {
-  let created = false;
   try {
-    if (!existsSync(keyFile)) {
-      mkdirSync(path.dirname(keyFile), { recursive: true, mode: 0o700 });
-      const { privateKey } = generateKeyPairSync("x25519");
-      const fd = openSync(keyFile, "wx", 0o600);
-      try {
-        writeSync(fd, privateKey.export({ type: "pkcs8", format: "pem" }).toString());
-      } finally {
-        closeSync(fd);
-      }
-      created = true;
-    }
-    const mode = statSync(keyFile).mode & 0o777;
-    if ((mode & 0o077) !== 0) return { ok: false, problem: `the webhook key ${keyFile} has mode ${mode.toString(8).padStart(4, "0")}: it must be readable by the service's user only (chmod 600)` };
+    const created = createKeyFileIfMissing(keyFile, "x25519");
+    const loose = looseModeProblem(keyFile, "the webhook key");
+    if (loose) return { ok: false, problem: loose };
     const privateKey = createPrivateKey(readFileSync(keyFile, "utf8"));
     if (privateKey.asymmetricKeyType !== "x25519") return { ok: false, problem: `the webhook key ${keyFile} is not an X25519 key` };
     const publicKey = createPublicKey(privateKey);
-    const pem = publicKey.export({ type: "spki", format: "pem" }).toString();
-    const pubFile = publicFileOf(keyFile);
-    if (!existsSync(pubFile)) writeFileSync(pubFile, pem, { mode: 0o644 });
-    else if (readFileSync(pubFile, "utf8").trim() !== pem.trim()) {
-      return { ok: false, problem: `the public key ${pubFile} does not belong to the webhook key ${keyFile}: remove it and start again (it is rewritten), and find out who replaced it` };
-    }
-    return { ok: true, privateKey, publicKey, created };
+    const mismatch = ensurePublicKeyFile(keyFile, publicKey, "the webhook key");
+    return mismatch ? { ok: false, problem: mismatch } : { ok: true, privateKey, publicKey, created };
   } catch (error) {
     return { ok: false, problem: `cannot use the webhook key ${keyFile}: ${(error as Error).message}` };
   }
@@ -100,7 +82,7 @@ export function loadOrCreateSealingKey(keyFile: string): SealingKeyLoad {
 
 /** The admin CLI: the public half only (the private key is the service's alone). */
 export function loadSealingPublicKey(keyFile: string): { ok: true; publicKey: KeyObject } | { ok: false; problem: string } {
-  const pubFile = publicFileOf(keyFile);
+  const pubFile = publicKeyFileOf(keyFile);
   if (!existsSync(pubFile)) return { ok: false, problem: `there is no webhook public key at ${pubFile}: the service creates it at its first start (WEBHOOK_KEY_FILE)` };
   try {
     const publicKey = createPublicKey(readFileSync(pubFile, "utf8"));
