@@ -128,7 +128,7 @@ export async function buildScaleDatabase(file: string, sizes: ScaleSizes, log: (
       const big = i < Math.min(BENCH_OFFICERS_OF_BIG_ORDERER, sizes.officers / 4);
       const o = big ? 0 : 1 + (i % (sizes.orderers - 1));
       const login = big ? `bench-${String(i + 1).padStart(4, "0")}` : `officer-${orderers[o]}-${i}`;
-      const id = repositories.officers.insert({ login, displayName: `職員 ${i}`, ordererId: ordererIds[o]!, passwordHash, mustChangePassword: false }, now);
+      const id = repositories.officers.insert({ login, displayName: `職員 ${i}`, ordererId: ordererIds[o]!, passwordHash, mustChangePassword: false, role: "officer" }, now);
       if (id === undefined) throw new Error(`officer ${login} exists already`);
       officerIdsByOrderer[o]!.push(id);
       if (big) benchOfficers.push(login);

@@ -6,7 +6,7 @@ import { formatTable, type CliContext, type Run } from "./context.js";
 
 const yesNo = (b: boolean) => (b ? "yes" : "no");
 
-/** orderer add|list|accepts, issuer add|list, officer add|list|disable|enable|reset-password|sessions. */
+/** orderer add|list|accepts, issuer add|list, officer add|list|disable|enable|reset-password|role|sessions. */
 export function addRegistryCommands(program: Command, ctx: CliContext, run: Run): void {
   const orderer = program.command("orderer").description("orderer organisations (発注者), e.g. むつ市 022080");
 
@@ -97,14 +97,15 @@ export function addRegistryCommands(program: Command, ctx: CliContext, run: Run)
     .requiredOption("--login <login>", "login id, e.g. mutsu-tanaka")
     .requiredOption("--name <name>", 'display name, e.g. "田中 一郎"')
     .option("--password-stdin", "set a chosen password, read from the first line of standard input, instead")
-    .action(run(async (opts: { orderer: string; login: string; name: string; passwordStdin?: boolean }, cmd: Command) => {
+    .option("--role <role>", "officer, or admin: an administrator of the orderer (所属管理者)", "officer")
+    .action(run(async (opts: { orderer: string; login: string; name: string; passwordStdin?: boolean; role: string }, cmd: Command) => {
       const password = opts.passwordStdin ? await ctx.readStdinLine("password (one line):") : undefined;
       if (opts.passwordStdin && !password) return ctx.refuse([{ field: "password", message: "no password on standard input" }]);
       return ctx.withServices(cmd, async (s) => {
-        const added = await s.officers.add({ ordererCode: opts.orderer, login: opts.login, displayName: opts.name, password }, ctx.deps.actor);
+        const added = await s.officers.add({ ordererCode: opts.orderer, login: opts.login, displayName: opts.name, password, role: opts.role }, ctx.deps.actor);
         if (!added.ok) return ctx.refuse(added.problems);
         const o = added.value.officer;
-        ctx.out(`officer ${o.login} (${o.displayName}) of ${o.ordererCode} ${o.ordererName} added`);
+        ctx.out(`${o.role === "admin" ? "administrator" : "officer"} ${o.login} (${o.displayName}) of ${o.ordererCode} ${o.ordererName} added`);
         printPassword(added.value);
         return 0;
       });
@@ -122,9 +123,9 @@ export function addRegistryCommands(program: Command, ctx: CliContext, run: Run)
         code = parsed.value;
       }
       return ctx.withServices(cmd, (s) => {
-        const rows = s.officers.list(code).map((o) => [o.login, o.displayName, `${o.ordererCode} ${o.ordererName}`, o.active ? "active" : "disabled", yesNo(o.mustChangePassword)]);
+        const rows = s.officers.list(code).map((o) => [o.login, o.displayName, `${o.ordererCode} ${o.ordererName}`, o.role, o.active ? "active" : "disabled", yesNo(o.mustChangePassword), o.lastLoginAt ?? "never"]);
         if (rows.length === 0) ctx.err("no officers are registered");
-        else formatTable(["login", "name", "orderer", "state", "must change password"], rows).forEach((l) => ctx.out(l));
+        else formatTable(["login", "name", "orderer", "role", "state", "must change password", "last login"], rows).forEach((l) => ctx.out(l));
         return 0;
       });
     }));
@@ -159,6 +160,19 @@ export function addRegistryCommands(program: Command, ctx: CliContext, run: Run)
         return 0;
       });
     }));
+
+  officer
+    .command("role")
+    .description("make an officer an administrator of their orderer (admin), or not (officer); never the last administrator")
+    .argument("<login>", "the officer's login id")
+    .argument("<role>", "admin or officer")
+    .action(run(async (login: string, role: string, _opts: unknown, cmd: Command) =>
+      ctx.withServices(cmd, (s) => {
+        const changed = s.officers.setRole(login, role, ctx.deps.actor);
+        if (!changed.ok) return ctx.refuse(changed.problems);
+        ctx.out(`officer ${changed.value.login} of ${changed.value.ordererCode} is now ${changed.value.role === "admin" ? "an administrator" : "an officer"}`);
+        return 0;
+      })));
 
   officer
     .command("sessions")

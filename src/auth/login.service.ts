@@ -94,7 +94,7 @@ export function createLoginService(deps: {
         recordAttempt.immediate(() => attempt.failed(), "authn_login_fail", failure, actor, officer, input.clientAddress, trusted !== undefined);
         return { ok: false, reason: failure };
       }
-      recordAttempt.immediate(() => { attempt.succeeded(); return []; }, "authn_login_success", "ok", login, officer, input.clientAddress, trusted !== undefined);
+      recordAttempt.immediate(() => { attempt.succeeded(); officers.recordLogin(officer!); return []; }, "authn_login_success", "ok", login, officer, input.clientAddress, trusted !== undefined);
       await officers.rehashIfNeeded(officer!, password);
       return { ok: true, officer: officers.findById(officer!.id)! };
     },

@@ -1,5 +1,10 @@
 import type { Db } from "../db/database.js";
 
+/** An officer verifies guarantees; an administrator (所属管理者) also manages the orderer's officers. */
+export type OfficerRole = "officer" | "admin";
+
+export const OFFICER_ROLES: readonly OfficerRole[] = ["officer", "admin"];
+
 export type Officer = {
   id: number;
   login: string;
@@ -10,21 +15,24 @@ export type Officer = {
   passwordHash: string;
   active: boolean;
   mustChangePassword: boolean;
+  role: OfficerRole;
+  lastLoginAt: string | null;
 };
 
 type OfficerRow = {
   id: number; login: string; display_name: string; orderer_id: number; orderer_code: string; orderer_name: string;
-  password_hash: string; active: number; must_change_password: number;
+  password_hash: string; active: number; must_change_password: number; role: OfficerRole; last_login_at: string | null;
 };
 
 const toOfficer = (r: OfficerRow): Officer => ({
   id: r.id, login: r.login, displayName: r.display_name, ordererId: r.orderer_id, ordererCode: r.orderer_code,
   ordererName: r.orderer_name, passwordHash: r.password_hash, active: r.active === 1, mustChangePassword: r.must_change_password === 1,
+  role: r.role, lastLoginAt: r.last_login_at,
 });
 
 const SELECT = `
   SELECT o.id, o.login, o.display_name, o.orderer_id, r.code AS orderer_code, r.name AS orderer_name,
-         o.password_hash, o.active, o.must_change_password
+         o.password_hash, o.active, o.must_change_password, o.role, o.last_login_at
   FROM officers o JOIN orderers r ON r.id = o.orderer_id`;
 
 export function createOfficerRepository(db: Db) {
@@ -33,26 +41,33 @@ export function createOfficerRepository(db: Db) {
   const byOrderer = db.prepare<[string], OfficerRow>(`${SELECT} WHERE r.code = ? ORDER BY o.login`);
   const all = db.prepare<[], OfficerRow>(`${SELECT} ORDER BY r.code, o.login`);
   const insert = db.prepare(`
-    INSERT INTO officers (login, display_name, orderer_id, password_hash, active, must_change_password, password_changed_at, created_at)
-    VALUES (@login, @displayName, @ordererId, @passwordHash, 1, @mustChangePassword, @now, @now)
+    INSERT INTO officers (login, display_name, orderer_id, password_hash, active, must_change_password, role, password_changed_at, created_at)
+    VALUES (@login, @displayName, @ordererId, @passwordHash, 1, @mustChangePassword, @role, @now, @now)
     ON CONFLICT (login) DO NOTHING`);
   const setPassword = db.prepare(`
     UPDATE officers SET password_hash = @passwordHash, must_change_password = @mustChangePassword, password_changed_at = @now
     WHERE id = @id`);
   const setActive = db.prepare("UPDATE officers SET active = @active WHERE id = @id");
+  const setRole = db.prepare("UPDATE officers SET role = @role WHERE id = @id");
+  const setLastLogin = db.prepare("UPDATE officers SET last_login_at = @now WHERE id = @id");
+  const activeAdmins = db.prepare<[number], { n: number }>("SELECT count(*) AS n FROM officers WHERE orderer_id = ? AND role = 'admin' AND active = 1");
   return {
     findByLogin: (login: string) => { const r = byLogin.get(login); return r && toOfficer(r); },
     findById: (id: number) => { const r = byId.get(id); return r && toOfficer(r); },
     listByOrderer: (ordererCode: string) => byOrderer.all(ordererCode).map(toOfficer),
     list: () => all.all().map(toOfficer),
     /** The new id, or undefined when the login is taken. */
-    insert(o: { login: string; displayName: string; ordererId: number; passwordHash: string; mustChangePassword: boolean }, now: string) {
+    insert(o: { login: string; displayName: string; ordererId: number; passwordHash: string; mustChangePassword: boolean; role: OfficerRole }, now: string) {
       const result = insert.run({ ...o, mustChangePassword: o.mustChangePassword ? 1 : 0, now });
       return result.changes === 1 ? Number(result.lastInsertRowid) : undefined;
     },
     setPassword: (id: number, passwordHash: string, mustChangePassword: boolean, now: string) =>
       void setPassword.run({ id, passwordHash, mustChangePassword: mustChangePassword ? 1 : 0, now }),
     setActive: (id: number, active: boolean) => void setActive.run({ id, active: active ? 1 : 0 }),
+    setRole: (id: number, role: OfficerRole) => void setRole.run({ id, role }),
+    recordLogin: (id: number, now: string) => void setLastLogin.run({ id, now }),
+    /** The orderer's enabled administrators: never fewer than one once it has one (see the service). */
+    countActiveAdmins: (ordererId: number) => activeAdmins.get(ordererId)!.n,
   };
 }
 

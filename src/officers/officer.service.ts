@@ -8,7 +8,7 @@ import { refusal, success, type Outcome } from "../result.js";
 import type { Hasher } from "../security/hasher.js";
 import { generateInitialPassword } from "../security/secrets.js";
 import type { SessionRepository } from "../sessions/session.repository.js";
-import type { Officer, OfficerRepository } from "./officer.repository.js";
+import { OFFICER_ROLES, type Officer, type OfficerRepository, type OfficerRole } from "./officer.repository.js";
 import { checkNewPassword, normalizePassword } from "./password-policy.js";
 
 const LOGIN_PATTERN = /^[a-z0-9][a-z0-9._-]{2,63}$/;
@@ -47,6 +47,18 @@ export function createOfficerService(deps: {
     adminAudit(active ? "officer_enable" : "officer_disable", actor, officer);
   });
 
+  // Counted and changed in one transaction, so two administrators unmaking each other at once cannot leave none.
+  const changeRole = db.transaction((officer: Officer, role: OfficerRole, actor: string): Outcome<Officer> => {
+    if (officer.role === "admin" && role !== "admin" && officer.active && officers.countActiveAdmins(officer.ordererId) <= 1) {
+      return refusal({ field: "role", message: `${officer.login} is the last administrator of ${officer.ordererCode}: make another officer an administrator first` });
+    }
+    if (officer.role !== role) {
+      officers.setRole(officer.id, role);
+      audit.appendInTransaction({ event: "officer_role_change", outcome: role, actorKind: "admin", actor, officerId: officer.id, ordererCode: officer.ordererCode, detail: { login: officer.login, from: officer.role } });
+    }
+    return success(officers.findById(officer.id)!);
+  });
+
   const revokeSessions = db.transaction((officer: Officer, actor: string) => {
     const ended = sessions.destroyByOfficer(officer.id);
     adminAudit("officer_sessions_revoke", actor, officer, `${ended} ended`);
@@ -65,7 +77,9 @@ export function createOfficerService(deps: {
 
     /** Registers an officer of an orderer. Without a chosen password a one-time password is generated
      * and returned (to be shown once); the officer must replace it at first login. */
-    async add(input: { ordererCode: string; login: string; displayName: string; password?: string }, actor: string): Promise<Outcome<AddedOfficer>> {
+    async add(input: { ordererCode: string; login: string; displayName: string; password?: string; role?: string }, actor: string): Promise<Outcome<AddedOfficer>> {
+      const role = parseRole(input.role ?? "officer");
+      if (!role.ok) return role;
       const code = parseOrdererCode(input.ordererCode);
       if (!code.ok) return refusal({ field: "orderer", message: code.problems[0]!.message });
       const orderer = orderers.findByCode(code.value);
@@ -88,7 +102,7 @@ export function createOfficerService(deps: {
         password = initialPassword;
       }
       const passwordHash = await hasher.hash(password);
-      const officer = insertOfficer.immediate({ login, displayName, ordererId: orderer.id, passwordHash, mustChangePassword: initialPassword !== undefined }, actor);
+      const officer = insertOfficer.immediate({ login, displayName, ordererId: orderer.id, passwordHash, mustChangePassword: initialPassword !== undefined, role: role.value }, actor);
       if (!officer) return refusal({ field: "login", message: `login "${login}" is already taken` });
       return success({ officer, initialPassword });
     },
@@ -117,6 +131,9 @@ export function createOfficerService(deps: {
       return success(officers.findById(officer.id)!);
     },
 
+    /** A successful login, for the administrators' list (in the login's audit transaction). */
+    recordLogin: (officer: Officer) => officers.recordLogin(officer.id, now()),
+
     /** Re-hashes a password verified at login when the configured parameters changed. */
     async rehashIfNeeded(officer: Officer, password: string): Promise<void> {
       if (!hasher.needsRehash(officer.passwordHash)) return;
@@ -130,12 +147,26 @@ export function createOfficerService(deps: {
       return success(officers.findById(found.value.id)!);
     },
 
+    /** Makes or unmakes an administrator of the officer's orderer; never the orderer's last one. */
+    setRole(rawLogin: string, rawRole: string, actor: string): Outcome<Officer> {
+      const role = parseRole(rawRole);
+      if (!role.ok) return role;
+      const found = findOrRefuse(rawLogin);
+      if (!found.ok) return found;
+      return changeRole.immediate(found.value, role.value, actor);
+    },
+
     revokeSessions(rawLogin: string, actor: string): Outcome<number> {
       const found = findOrRefuse(rawLogin);
       if (!found.ok) return found;
       return success(revokeSessions.immediate(found.value, actor));
     },
   };
+}
+
+function parseRole(raw: string): Outcome<OfficerRole> {
+  const role = OFFICER_ROLES.find((r) => r === raw.trim());
+  return role ? success(role) : refusal({ field: "role", message: `must be one of: ${OFFICER_ROLES.join(", ")}` });
 }
 
 export type OfficerService = ReturnType<typeof createOfficerService>;

@@ -189,5 +189,35 @@ describe("admin CLI: orderers, issuers and officers", () => {
       expect(["a", "b", "c"].map((sid) => sessions.get(sid, Date.now()) !== undefined), "only sato's session goes on").to.deep.equal([false, false, true]);
       expect((await world.run(["officer", "sessions", "mutsu-tanaka"])).status, "without --revoke").to.equal(2);
     });
+
+    it("when an officer is added with --role admin, then they are an administrator of the orderer, listed as such", async () => {
+      const added = await world.run(["officer", "add", "--orderer", "022080", "--login", "mutsu-kanri", "--name", "管理 花子", "--role", "admin"]);
+      expect(added.status).to.equal(0);
+      expect(added.stdout).to.contain("administrator mutsu-kanri");
+      expect(world.services.officers.findByLogin("mutsu-kanri")?.role).to.equal("admin");
+      expect((await world.run(["officer", "list"])).stdout).to.match(/mutsu-kanri\s.*\sadmin\s+active/);
+    });
+
+    it("when the role is neither admin nor officer, then the add is refused naming the field and nobody is added", async () => {
+      const added = await world.run(["officer", "add", "--orderer", "022080", "--login", "mutsu-kanri", "--name", "管理 花子", "--role", "root"]);
+      expect(added.status).to.equal(1);
+      expect(added.stderr).to.contain("role: must be one of: officer, admin");
+      expect(world.count("officers")).to.equal(0);
+    });
+
+    it("when roles change, then the change is audited, and the orderer's last administrator cannot be unmade", async () => {
+      await world.run(["officer", "add", "--orderer", "022080", "--login", "mutsu-tanaka", "--name", "田中 一郎"]);
+      await world.run(["officer", "add", "--orderer", "022080", "--login", "mutsu-kanri", "--name", "管理 花子", "--role", "admin"]);
+      const made = await world.run(["officer", "role", "mutsu-tanaka", "admin"]);
+      expect(made.status).to.equal(0);
+      expect(made.stdout).to.contain("mutsu-tanaka of 022080 is now an administrator");
+      expect((await world.run(["officer", "role", "mutsu-kanri", "officer"])).status).to.equal(0);
+      const last = await world.run(["officer", "role", "mutsu-tanaka", "officer"]);
+      expect(last.status).to.equal(1);
+      expect(last.stderr).to.contain("role: mutsu-tanaka is the last administrator of 022080");
+      expect(world.services.officers.findByLogin("mutsu-tanaka")?.role).to.equal("admin");
+      const changes = world.db.prepare("SELECT outcome, actor FROM audit_events WHERE event = 'officer_role_change' ORDER BY id").all();
+      expect(changes).to.deep.equal([{ outcome: "admin", actor: "test-admin" }, { outcome: "officer", actor: "test-admin" }]);
+    });
   });
 });
