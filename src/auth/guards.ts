@@ -79,19 +79,23 @@ export const RECENT_AUTHENTICATION_MS = 5 * 60_000;
 /**
  * Actions that must not follow from a stolen or forgotten open session alone (removing a second
  * factor, new recovery codes, the administrators' actions) need a password or code given in the
- * last five minutes; otherwise 303 to /account/confirm, which comes back here: to this page for a
- * GET, to the page the form was on for a POST (the officer sends it again, knowingly).
+ * last five minutes; otherwise 303 to /account/confirm, which comes back afterwards: to this page
+ * for a GET; for a POST (browsers send no Referer here: Referrer-Policy no-referrer) to the page
+ * `returnTo` names, by default the action's parent path (POST /account/mfa/remove -> /account/mfa),
+ * where the officer sends the form again, knowingly.
  */
-export function requireRecentAuthentication(clock: Clock) {
+export function requireRecentAuthentication(clock: Clock, returnTo: (req: Request) => string = parentPath) {
   return function requireRecentAuthentication(req: Request, res: Response, next: NextFunction): void {
     if (clock.now().getTime() - (req.session.authenticatedAt ?? 0) <= RECENT_AUTHENTICATION_MS) {
       next();
       return;
     }
-    const back = req.method === "GET" ? localPath(req.originalUrl) : localPath(req.get("referer"), req);
-    res.redirect(303, `/account/confirm?next=${encodeURIComponent(back ?? "/verify")}`);
+    const back = localPath(req.method === "GET" ? req.originalUrl : returnTo(req)) ?? "/verify";
+    res.redirect(303, `/account/confirm?next=${encodeURIComponent(back)}`);
   };
 }
+
+const parentPath = (req: Request) => req.path.replace(/\/[^/]*$/, "") || "/";
 
 /** Authenticated pages must not be kept by the browser or any proxy. */
 export function noStore(_req: Request, res: Response, next: NextFunction): void {

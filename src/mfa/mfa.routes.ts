@@ -10,14 +10,14 @@ const NO_CODE = "確認コード（6桁の数字）を入力してください�
 /** The officer's own second factor: enrolment, re-enrolment, recovery codes and removal (/account/mfa). */
 export function createMfaHandlers({ secondFactors }: { secondFactors: SecondFactorService }) {
   /** The enrolment page (QR code, secret, code field) while a secret waits for its code, else the factor's state. */
-  const accountPage = async (req: Request, res: Response, status: number, error?: string) => {
+  const accountPage = (req: Request, res: Response, status: number, error?: string) => {
     const officer = req.user!;
     const flash = req.session.flash;
     if (flash) delete req.session.flash;
     const required = secondFactorRequired(officer);
     const base = { title: "2段階認証", required, enrolled: officer.secondFactorEnrolled, flash, error };
     if (!officer.secondFactorEnrolled || secondFactors.isEnrolling(officer)) {
-      return res.status(status).render("account/mfa", { ...base, enrolment: await toEnrolmentView(secondFactors.enrolment(officer)) });
+      return res.status(status).render("account/mfa", { ...base, enrolment: toEnrolmentView(secondFactors.enrolment(officer)) });
     }
     res.status(status).render("account/mfa", { ...base, recoveryCodesLeft: secondFactors.unusedRecoveryCodes(officer), removable: !required });
   };
@@ -29,7 +29,7 @@ export function createMfaHandlers({ secondFactors }: { secondFactors: SecondFact
   const show: RequestHandler = (req, res) => accountPage(req, res, 200);
 
   /** POST /account/mfa: one code confirms the new secret; then the ten recovery codes, shown this once. Wrong: 400 and the page again. */
-  const confirm: RequestHandler = async (req, res) => {
+  const confirm: RequestHandler = (req, res) => {
     const form = readForm(req, CODE_FIELDS);
     if (form.code.trim() === "") return accountPage(req, res, 400, NO_CODE);
     const confirmed = secondFactors.confirmEnrolment(req.user!, form.code);
@@ -53,7 +53,7 @@ export function createMfaHandlers({ secondFactors }: { secondFactors: SecondFact
   };
 
   /** POST /account/mfa/remove (step-up): the factor and its recovery codes go, unless a factor is required (400). */
-  const remove: RequestHandler = async (req, res) => {
+  const remove: RequestHandler = (req, res) => {
     readForm(req, {});
     const removed = secondFactors.removeOwn(req.user!);
     if (!removed.ok && removed.reason === "required") {
