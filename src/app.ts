@@ -7,8 +7,10 @@ import { requireBearer } from "./api/bearer.js";
 import { readApiDocument, translateValidationErrors, validateAgainst } from "./api/openapi.js";
 import { createAuthHandlers } from "./auth/auth.routes.js";
 import { createDeviceCookies } from "./auth/device-cookie.js";
-import { noStore, requireLogin, requirePasswordChanged } from "./auth/guards.js";
+import { noStore, requireLogin, requirePasswordChanged, requireRecentAuthentication, requireSecondFactor } from "./auth/guards.js";
 import { createPassport } from "./auth/passport.js";
+import { createSecondStepHandlers } from "./auth/second-step.routes.js";
+import { createSignIn } from "./auth/sign-in.js";
 import type { Clock } from "./clock.js";
 import type { Services } from "./composition.js";
 import type { Config } from "./config.js";
@@ -26,6 +28,7 @@ import { createViewEngine } from "./http/views.js";
 import type { Logger } from "./logger.js";
 import { unreadBadge } from "./notifications/notification.presenter.js";
 import type { UnreadCount } from "./notifications/notification.service.js";
+import { createMfaHandlers } from "./mfa/mfa.routes.js";
 import { createNotificationHandlers } from "./notifications/notifications.routes.js";
 import { createOrdererHandlers } from "./orderers/orderers.routes.js";
 import { publicDir, viewsDir } from "./paths.js";
@@ -154,9 +157,13 @@ export function createApp(deps: AppDeps): KakuninApp {
   app.use(passport.initialize());
   app.use(passport.session());
 
-  // The guards, built once: a logged-in officer; one who has also replaced a one-time password.
+  // The guards, built once: a logged-in officer; one who has also replaced a one-time password (and
+  // may enrol a second factor); one who also has the second factor their orderer or role requires;
+  // and the step-up, for actions that need a password or code given in the last five minutes.
   const loggedIn = [noStore, requireLogin(clock, limits.session, (req, reason) => services.sessions.expire(req.sessionID, req.user!, reason, clientAddress(req)))];
-  const officerOnly = [...loggedIn, requirePasswordChanged];
+  const passwordChanged = [...loggedIn, requirePasswordChanged];
+  const officerOnly = [...passwordChanged, requireSecondFactor];
+  const recentlyAuthenticated = requireRecentAuthentication(clock);
 
   // A file upload is read only for an officer and from this site (so a stranger cannot make the
   // service read megabytes), and before the CSRF check, which finds its token among the fields.
@@ -196,7 +203,10 @@ export function createApp(deps: AppDeps): KakuninApp {
   });
 
   const orderers = createOrdererHandlers({ orderers: services.orderers });
-  const auth = createAuthHandlers({ passport, clock, login: services.login, sessions: services.sessions, deviceCookies, sessionCookie, logger });
+  const signIn = createSignIn({ clock, deviceCookies });
+  const auth = createAuthHandlers({ passport, clock, login: services.login, sessions: services.sessions, deviceCookies, sessionCookie, logger, signIn });
+  const secondStep = createSecondStepHandlers({ clock, login: services.login, officers: services.officers, deviceCookies, signIn, logger });
+  const mfa = createMfaHandlers({ secondFactors: services.secondFactors });
   const verification = createVerificationHandlers({ verification: services.verification, clock, logger });
   const holdings = createHoldingHandlers({
     holdings: services.holdings,
@@ -210,9 +220,18 @@ export function createApp(deps: AppDeps): KakuninApp {
   app.get("/orderers", orderers.acceptingList);
   app.get("/login", noStore, auth.loginForm);
   app.post("/login", noStore, auth.logIn);
+  app.get("/login/mfa", noStore, secondStep.codeForm);
+  app.post("/login/mfa", noStore, secondStep.checkCode);
   app.post("/logout", noStore, auth.logOut);
   app.get("/password", loggedIn, auth.passwordForm);
   app.post("/password", loggedIn, auth.changePassword);
+  app.get("/account/confirm", loggedIn, secondStep.confirmForm);
+  app.post("/account/confirm", loggedIn, secondStep.confirm);
+  app.get("/account/mfa", passwordChanged, mfa.show);
+  app.post("/account/mfa", passwordChanged, mfa.confirm);
+  app.post("/account/mfa/renew", passwordChanged, recentlyAuthenticated, mfa.renew);
+  app.post("/account/mfa/recovery-codes", passwordChanged, recentlyAuthenticated, mfa.regenerate);
+  app.post("/account/mfa/remove", passwordChanged, recentlyAuthenticated, mfa.remove);
   app.get("/verify", officerOnly, verification.verifyForm);
   // The form is read before the guards: body -> CSRF -> form -> session -> throttle -> argon2.
   app.post("/verify", noStore, verification.readVerifyForm, officerOnly, verification.verify);
@@ -282,7 +301,7 @@ const CONTRACT_FORM_PATHS = /^\/contracts(?:\/[^/]+)?$/;
 const API_BODY_LIMIT = "16kb";
 
 /** The anonymous pages that hold a form, and so a CSRF token (in a session of their own). */
-const FORM_PATHS = new Set(["/login", "/password", "/logout"]);
+const FORM_PATHS = new Set(["/login", "/login/mfa", "/password", "/logout"]);
 
 const ERROR_HEADINGS: Record<number, string> = {
   400: "入力内容を受け付けられませんでした",

@@ -24,6 +24,8 @@ import { createIssuerService } from "./issuers/issuer.service.js";
 import { createEventRepository } from "./notifications/event.repository.js";
 import { createMailService, type NotificationSettings } from "./notifications/mail.service.js";
 import { createMailboxRepository } from "./notifications/mailbox.repository.js";
+import { createSecondFactorRepository } from "./mfa/second-factor.repository.js";
+import { createSecondFactorService } from "./mfa/second-factor.service.js";
 import { createNotificationService } from "./notifications/notification.service.js";
 import { createOutboxRepository } from "./notifications/outbox.repository.js";
 import { createWebhookRepository } from "./notifications/webhook.repository.js";
@@ -58,6 +60,7 @@ export function createRepositories(db: Db) {
     issuers: createIssuerRepository(db),
     orderers: createOrdererRepository(db),
     officers: createOfficerRepository(db),
+    secondFactors: createSecondFactorRepository(db),
     sessions: createSessionRepository(db),
     guarantees: createGuaranteeRepository(db),
     holdings: createHoldingRepository(db),
@@ -77,7 +80,7 @@ export type Repositories = ReturnType<typeof createRepositories>;
 /** `loginNames`: the keyed hash of login ids that name no officer (from SESSION_SECRET); without
  * it, only what never meets such a login id works (the CLI run without SESSION_SECRET, benchmarks).
  * `tokenKeys`: the API access tokens' key pair; a new one per process unless given (tests sign their own tokens).
- * `webhooks`: the SSRF policy and the key pair sealing the endpoints' secrets (WEBHOOK_KEY_FILE). */
+ * `webhooks`: the SSRF policy and the key pair sealing the endpoints' secrets and the officers' TOTP secrets (WEBHOOK_KEY_FILE). */
 export type ServiceDeps = {
   db: Db; clock: Clock; hasher: Hasher; limits?: Limits; loginNames?: LoginNameHash; notifications?: NotificationSettings; tokenKeys?: TokenKeys;
   webhooks?: WebhookSettings;
@@ -110,7 +113,7 @@ export function createServices({
   const repositories = createRepositories(db);
   const {
     audit: auditRows, auditCheckpoints, issuers, orderers, officers, sessions, guarantees, holdings, contracts, throttleCounters, events, outbox, mailboxes,
-    apiClients, webhooks,
+    apiClients, webhooks, secondFactors,
   } = repositories;
   const tx = createTransactions(db);
   const audit = createAuditService({ audit: auditRows, checkpoints: auditCheckpoints, tx, clock });
@@ -118,6 +121,8 @@ export function createServices({
   const onlineHasher = limitArgon2(hasher, limits.argon2);
   const officerService = createOfficerService({ officers, orderers, sessions, tx, clock, hasher, audit });
   const sessionService = createSessionService({ sessions, tx, audit });
+  // TOTP secrets are sealed with the webhook secrets' key pair (WEBHOOK_KEY_FILE): one key to keep.
+  const secondFactorService = createSecondFactorService({ factors: secondFactors, officers, sessions, tx, clock, audit, keys: webhookSettings.keys });
   const mail = createMailService({ mailboxes, outbox, orderers, tx, clock, audit, settings });
   const webhookService = createWebhookService({ webhooks, outbox, orderers, tx, clock, audit, settings: webhookSettings });
   const notifications = createNotificationService({ events, contracts, mail, webhooks: webhookService, tx, clock, audit, settings });
@@ -141,7 +146,8 @@ export function createServices({
     lockouts: createLockoutService({ counters: throttleCounters, tx, clock, audit, loginNames, isOfficerLogin: (login) => officers.findByLogin(login) !== undefined }),
     holdings: holdingService,
     contracts: createContractService({ contracts, tx, clock, audit }),
-    login: createLoginService({ officers: officerService, sessions, attempts, tx, hasher: onlineHasher, audit, limits, loginNames }),
+    secondFactors: secondFactorService,
+    login: createLoginService({ officers: officerService, secondFactors: secondFactorService, sessions, attempts, tx, hasher: onlineHasher, audit, limits, loginNames }),
     sessions: sessionService,
     verification,
     apiClients: apiClientService,

@@ -43,6 +43,8 @@ export type CliContext = {
   config(): Config;
   /** The signing key and checkpoint log of the --db database: beside it unless AUDIT_* say otherwise. */
   auditFiles(command: Command): { keyFile: string; logFile: string };
+  /** The service's sealing key (WEBHOOK_KEY_FILE): beside the --db database unless the environment names it. */
+  sealingKeyFile(command: Command): string;
   /** Opens (and migrates) the --db database, runs fn over its services and always closes it. */
   withServices<T>(command: Command, fn: (services: Services, db: Db) => Promise<T> | T): Promise<T>;
   readStdinLine(prompt: string): Promise<string | undefined>;
@@ -69,6 +71,10 @@ export function createContext(deps: CliDeps): CliContext {
       const of = option ? loadConfig({ ...deps.env, DATABASE_PATH: path.resolve(option) }, { sessionSecret: "optional" }) : ctx.config();
       return { keyFile: of.auditSigningKeyFile, logFile: of.auditCheckpointLog };
     },
+    sealingKeyFile(command) {
+      const option = command.optsWithGlobals<{ db?: string }>().db;
+      return option ? loadConfig({ ...deps.env, DATABASE_PATH: path.resolve(option) }, { sessionSecret: "optional" }).webhooks.keyFile : ctx.config().webhooks.keyFile;
+    },
     async withServices(command, fn) {
       const config = ctx.config(); // fail fast on a bad environment, even when --db makes it unneeded
       const option = command.optsWithGlobals<{ db?: string }>().db;
@@ -82,10 +88,8 @@ export function createContext(deps: CliDeps): CliContext {
       }
       try {
         const secret = config.sessionSecrets[0];
-        // The webhook key's .pub beside --db's database, as for the audit key, unless the environment names it.
-        const keyFile = option ? loadConfig({ ...deps.env, DATABASE_PATH: file }, { sessionSecret: "optional" }).webhooks.keyFile : config.webhooks.keyFile;
         return await fn(createServices({
-          db, clock: deps.clock, hasher, limits: config.limits, notifications: notificationSettings(config.mail), webhooks: cliWebhookSettings(config, keyFile),
+          db, clock: deps.clock, hasher, limits: config.limits, notifications: notificationSettings(config.mail), webhooks: cliWebhookSettings(config, ctx.sealingKeyFile(command)),
           ...(secret ? { loginNames: createLoginNameHash(secret) } : {}),
         }), db);
       } finally {

@@ -1,12 +1,13 @@
 import { Option, type Command } from "commander";
 import { normalizeLogin } from "../../src/format/normalize.js";
+import { secondFactorRequired } from "../../src/mfa/second-factor.service.js";
 import type { AddedOfficer } from "../../src/officers/officer.service.js";
 import { parseOrdererCode } from "../../src/orderers/orderer.service.js";
 import { formatTable, type CliContext, type Run } from "./context.js";
 
 const yesNo = (b: boolean) => (b ? "yes" : "no");
 
-/** orderer add|list|accepts, issuer add|list, officer add|list|disable|enable|reset-password|role|sessions. */
+/** orderer add|list|accepts|mfa, issuer add|list, officer add|list|disable|enable|reset-password|role|mfa-reset|sessions. */
 export function addRegistryCommands(program: Command, ctx: CliContext, run: Run): void {
   const orderer = program.command("orderer").description("orderer organisations (発注者), e.g. むつ市 022080");
 
@@ -47,6 +48,22 @@ export function addRegistryCommands(program: Command, ctx: CliContext, run: Run)
         const changed = s.orderers.setAcceptsEGuarantees(code, opts.yes === true, ctx.deps.actor);
         if (!changed.ok) return ctx.refuse(changed.problems);
         ctx.out(`orderer ${changed.value.code} ${changed.value.name} ${changed.value.acceptsEGuarantees ? "accepts" : "does not accept"} e-guarantees`);
+        return 0;
+      });
+    }));
+
+  orderer
+    .command("mfa")
+    .description("require a second factor (TOTP) of all the orderer's officers, or not (administrators always need one)")
+    .argument("<code>", "the orderer's code")
+    .option("--require", "every officer must enrol a second factor before using the service")
+    .option("--no-require", "officers may choose (administrators still must)")
+    .action(run(async (code: string, opts: { require?: boolean }, cmd: Command) => {
+      if (opts.require === undefined) cmd.error("error: say --require or --no-require", { exitCode: 2, code: "kakunin.usage" });
+      return ctx.withServices(cmd, (s) => {
+        const changed = s.orderers.setMfaRequired(code, opts.require === true, ctx.deps.actor);
+        if (!changed.ok) return ctx.refuse(changed.problems);
+        ctx.out(`orderer ${changed.value.code} ${changed.value.name} ${changed.value.mfaRequired ? "requires a second factor of all its officers" : "leaves the second factor to its officers (administrators still need one)"}`);
         return 0;
       });
     }));
@@ -123,9 +140,12 @@ export function addRegistryCommands(program: Command, ctx: CliContext, run: Run)
         code = parsed.value;
       }
       return ctx.withServices(cmd, (s) => {
-        const rows = s.officers.list(code).map((o) => [o.login, o.displayName, `${o.ordererCode} ${o.ordererName}`, o.role, o.active ? "active" : "disabled", yesNo(o.mustChangePassword), o.lastLoginAt ?? "never"]);
+        const rows = s.officers.list(code).map((o) => [
+          o.login, o.displayName, `${o.ordererCode} ${o.ordererName}`, o.role, o.active ? "active" : "disabled", yesNo(o.mustChangePassword),
+          o.secondFactorEnrolled ? "enrolled" : secondFactorRequired(o) ? "required, not enrolled" : "no", o.lastLoginAt ?? "never",
+        ]);
         if (rows.length === 0) ctx.err("no officers are registered");
-        else formatTable(["login", "name", "orderer", "role", "state", "must change password", "last login"], rows).forEach((l) => ctx.out(l));
+        else formatTable(["login", "name", "orderer", "role", "state", "must change password", "second factor", "last login"], rows).forEach((l) => ctx.out(l));
         return 0;
       });
     }));
@@ -171,6 +191,19 @@ export function addRegistryCommands(program: Command, ctx: CliContext, run: Run)
         const changed = s.officers.setRole(login, role, ctx.deps.actor);
         if (!changed.ok) return ctx.refuse(changed.problems);
         ctx.out(`officer ${changed.value.login} of ${changed.value.ordererCode} is now ${changed.value.role === "admin" ? "an administrator" : "an officer"}`);
+        return 0;
+      })));
+
+  officer
+    .command("mfa-reset")
+    .description("remove a lost second factor and its recovery codes and end the officer's sessions; they log in with the password and enrol again")
+    .argument("<login>", "the officer's login id")
+    .action(run(async (login: string, _opts: unknown, cmd: Command) =>
+      ctx.withServices(cmd, (s) => {
+        const reset = s.secondFactors.resetByLogin(login, ctx.deps.actor);
+        if (!reset.ok) return ctx.refuse(reset.problems);
+        ctx.out(`second factor of ${reset.value.officer.login} reset; ${reset.value.sessionsEnded} session(s) ended`);
+        if (secondFactorRequired(reset.value.officer)) ctx.err("A second factor is required of this officer: they enrol a new one at their next login.");
         return 0;
       })));
 

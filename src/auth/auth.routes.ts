@@ -9,6 +9,7 @@ import type { SessionService } from "../sessions/session.service.js";
 import type { DeviceCookies } from "./device-cookie.js";
 import type { LoginResult, LoginService, Throttled } from "./login.service.js";
 import type { createPassport } from "./passport.js";
+import type { SignIn } from "./sign-in.js";
 
 const LOGIN_FAILED = "ログインIDまたはパスワードが正しくありません。";
 const LOGIN_FIELDS = { username: 64, password: PASSWORD_MAX_LENGTH * 4 };
@@ -16,7 +17,7 @@ const PASSWORD_FIELDS = { currentPassword: PASSWORD_MAX_LENGTH * 4, newPassword:
 
 type Deps = {
   passport: ReturnType<typeof createPassport>; clock: Clock; login: LoginService; sessions: SessionService;
-  deviceCookies: DeviceCookies; sessionCookie: { name: string; secure: boolean }; logger: Logger;
+  deviceCookies: DeviceCookies; sessionCookie: { name: string; secure: boolean }; logger: Logger; signIn: SignIn;
 };
 
 /** The Japanese message for a throttled login: when to retry, or whom to ask when locked. */
@@ -29,7 +30,7 @@ export function loginThrottledMessage(throttled: Throttled, now: Date): string {
 }
 
 /** The handlers of login, logout and the password change; createApp mounts them with their guards. */
-export function createAuthHandlers({ passport, clock, login, sessions, deviceCookies, sessionCookie, logger }: Deps) {
+export function createAuthHandlers({ passport, clock, login, sessions, deviceCookies, sessionCookie, logger, signIn }: Deps) {
   /** GET /login: the login form (or on to /verify when already logged in). */
   const loginForm: RequestHandler = (req, res) => {
     if (req.user) return res.redirect(303, "/verify");
@@ -37,11 +38,13 @@ export function createAuthHandlers({ passport, clock, login, sessions, deviceCoo
       title: "ログイン",
       expired: req.query.expired === "1" ? "一定時間操作がなかったため、ログアウトしました。もう一度ログインしてください。" : undefined,
       loggedOut: req.query.bye === "1",
+      again: req.query.again === "1" ? "確認コードの入力期限（5分）が過ぎました。もう一度ログインしてください。" : undefined,
     });
   };
 
   /**
-   * POST /login: 303 to /password or /verify with a new session; otherwise the form again with
+   * POST /login: 303 to /login/mfa when the officer has a second factor, else to /password or
+   * /verify with a new session (see createSignIn); otherwise the form again with
    * the one message and 401 for every failure (unknown, wrong, disabled), or 429 with
    * Retry-After while the submitted username or the client address is throttled.
    */
@@ -54,16 +57,7 @@ export function createAuthHandlers({ passport, clock, login, sessions, deviceCoo
         return res.status(429).render("auth/login", { title: "ログイン", error: loginThrottledMessage(result, clock.now()), username: form.username });
       }
       if (!result.ok) return res.status(401).render("auth/login", { title: "ログイン", error: LOGIN_FAILED, username: form.username });
-      const officer = result.officer;
-      deviceCookies.issue(res, officer.login);
-      // passport regenerates the session here, so the pre-login id and CSRF token are dropped.
-      req.logIn(officer, (loginError) => {
-        if (loginError) return next(loginError);
-        const now = clock.now().getTime();
-        req.session.loginAt = now;
-        req.session.lastSeenAt = now;
-        res.redirect(303, officer.mustChangePassword ? "/password" : "/verify");
-      });
+      signIn.continueAfterFirstFactor(req, res, next, result.officer, { secondFactorByIdentityProvider: false });
     };
     // passport-local answers an empty field before its verify function runs (and would then read
     // the query string). An empty field goes straight to the login service instead, so that it
@@ -130,6 +124,8 @@ export function createAuthHandlers({ passport, clock, login, sessions, deviceCoo
           return passwordPage(res, 400, changed.message);
       }
     }
+    // The current password was just given: it counts as a recent proof for the step-up.
+    req.session.authenticatedAt = clock.now().getTime();
     req.session.flash = "パスワードを変更しました。";
     res.redirect(303, "/verify");
   };

@@ -1,6 +1,8 @@
 import type { NextFunction, Request, Response } from "express";
 import type { Clock } from "../clock.js";
 import type { Limits } from "../config.js";
+import { localPath } from "../http/local-path.js";
+import { secondFactorRequired } from "../mfa/second-factor.service.js";
 import type { Officer } from "../officers/officer.repository.js";
 import { TOUCH_INTERVAL_MS } from "../sessions/session.repository.js";
 import type { SessionEnd } from "../sessions/session.service.js";
@@ -10,6 +12,10 @@ declare module "express-session" {
     loginAt?: number;
     lastSeenAt?: number;
     flash?: string;
+    /** When the officer last proved who they are (password, code, identity provider): the step-up's clock. */
+    authenticatedAt?: number;
+    /** The identity provider vouched for a second factor at this session's sign-in (OpenID Connect amr/acr). */
+    secondFactorByIdentityProvider?: boolean;
   }
 }
 
@@ -52,6 +58,44 @@ export function requirePasswordChanged(req: Request, res: Response, next: NextFu
   }
   next();
 }
+
+/**
+ * An officer who must use a second factor (an administrator, or one whose orderer requires it) and
+ * has none enrolled goes to /account/mfa first; a sign-in whose identity provider vouched for a
+ * second factor passes. Mounted after requirePasswordChanged on every officer page and on /admin.
+ */
+export function requireSecondFactor(req: Request, res: Response, next: NextFunction): void {
+  const officer = req.user;
+  if (officer && secondFactorRequired(officer) && !officer.secondFactorEnrolled && !req.session.secondFactorByIdentityProvider) {
+    res.redirect(303, "/account/mfa");
+    return;
+  }
+  next();
+}
+
+/** How long a proof of identity lets an officer do what asks for one (step-up). */
+export const RECENT_AUTHENTICATION_MS = 5 * 60_000;
+
+/**
+ * Actions that must not follow from a stolen or forgotten open session alone (removing a second
+ * factor, new recovery codes, the administrators' actions) need a password or code given in the
+ * last five minutes; otherwise 303 to /account/confirm, which comes back afterwards: to this page
+ * for a GET; for a POST (browsers send no Referer here: Referrer-Policy no-referrer) to the page
+ * `returnTo` names, by default the action's parent path (POST /account/mfa/remove -> /account/mfa),
+ * where the officer sends the form again, knowingly.
+ */
+export function requireRecentAuthentication(clock: Clock, returnTo: (req: Request) => string = parentPath) {
+  return function requireRecentAuthentication(req: Request, res: Response, next: NextFunction): void {
+    if (clock.now().getTime() - (req.session.authenticatedAt ?? 0) <= RECENT_AUTHENTICATION_MS) {
+      next();
+      return;
+    }
+    const back = localPath(req.method === "GET" ? req.originalUrl : returnTo(req)) ?? "/verify";
+    res.redirect(303, `/account/confirm?next=${encodeURIComponent(back)}`);
+  };
+}
+
+const parentPath = (req: Request) => req.path.replace(/\/[^/]*$/, "") || "/";
 
 /** Authenticated pages must not be kept by the browser or any proxy. */
 export function noStore(_req: Request, res: Response, next: NextFunction): void {

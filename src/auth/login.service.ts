@@ -2,6 +2,7 @@ import type { AuditService } from "../audit/audit.service.js";
 import type { Limits } from "../config.js";
 import type { Transactions } from "../db/transactions.js";
 import { normalizeLogin } from "../format/normalize.js";
+import type { CodeCheck, SecondFactorService } from "../mfa/second-factor.service.js";
 import type { Officer } from "../officers/officer.repository.js";
 import type { OfficerService } from "../officers/officer.service.js";
 import { normalizePassword } from "../officers/password-policy.js";
@@ -19,6 +20,10 @@ export type LoginFailure = "unknown-user" | "wrong-password" | "disabled";
 export type Throttled = { ok: false; reason: "throttled"; retryAfterSeconds: number; locked: boolean };
 
 export type LoginResult = { ok: true; officer: Officer } | { ok: false; reason: LoginFailure } | Throttled;
+
+/** The login's second step, or a step-up: the code (or password) was accepted, or why not. */
+export type SecondFactorResult = { ok: true; method: "totp" | "recovery" } | { ok: false; reason: "wrong-code" } | Throttled;
+export type ReauthenticationResult = { ok: true; method: "password" | "totp" | "recovery" } | { ok: false; reason: "wrong-password" | "wrong-code" } | Throttled;
 
 export type PasswordChange =
   | { ok: true; officer: Officer; sessionsEnded: number }
@@ -38,10 +43,10 @@ export type PasswordChange =
  * typed into the wrong box).
  */
 export function createLoginService(deps: {
-  officers: OfficerService; sessions: SessionRepository; attempts: AttemptThrottle; tx: Transactions; hasher: Hasher; audit: AuditService;
+  officers: OfficerService; secondFactors: SecondFactorService; sessions: SessionRepository; attempts: AttemptThrottle; tx: Transactions; hasher: Hasher; audit: AuditService;
   limits: Pick<Limits, "login" | "address" | "device">; loginNames: LoginNameHash;
 }) {
-  const { officers, sessions, attempts: throttle, tx: db, hasher, audit, limits, loginNames } = deps;
+  const { officers, secondFactors, sessions, attempts: throttle, tx: db, hasher, audit, limits, loginNames } = deps;
   const untrusted = (actor: string, clientAddress: string): ThrottleKey[] => [
     { scope: "login", key: actor, policy: limits.login },
     { scope: "address", key: addressKey(clientAddress), policy: limits.address },
@@ -54,6 +59,22 @@ export function createLoginService(deps: {
       ...(viaDevice ? { detail: { device: true } } : {}),
     });
     auditEscalations(audit, countAttempt(), { actor, officerId: officer?.id, ordererCode: officer?.ordererCode, clientAddress });
+  });
+
+  // A code is checked, used up, audited and counted in one transaction: a code accepted is a code spent.
+  const recordCode = db.transaction((officer: Officer, code: string, attempt: Attempt & { allowed: true }, events: { ok: string; fail: string }, clientAddress: string, viaDevice: boolean, onSuccess: () => void): CodeCheck => {
+    const check = secondFactors.consumeCode(officer, code);
+    const entry = { actorKind: "officer" as const, actor: officer.login, officerId: officer.id, ordererCode: officer.ordererCode, clientAddress };
+    if (check.ok) {
+      attempt.succeeded();
+      onSuccess();
+      audit.appendInTransaction({ ...entry, event: events.ok, outcome: check.method, ...(viaDevice ? { detail: { device: true } } : {}) });
+    } else {
+      const escalations = attempt.failed();
+      audit.appendInTransaction({ ...entry, event: events.fail, outcome: check.reason, ...(viaDevice ? { detail: { device: true } } : {}) });
+      auditEscalations(audit, escalations, { actor: officer.login, officerId: officer.id, ordererCode: officer.ordererCode, clientAddress });
+    }
+    return check;
   });
 
   /** The device's own counter when the browser holds a device cookie for this login and it is not in lockout. */
@@ -94,9 +115,53 @@ export function createLoginService(deps: {
         recordAttempt.immediate(() => attempt.failed(), "authn_login_fail", failure, actor, officer, input.clientAddress, trusted !== undefined);
         return { ok: false, reason: failure };
       }
-      recordAttempt.immediate(() => { attempt.succeeded(); officers.recordLogin(officer!); return []; }, "authn_login_success", "ok", login, officer, input.clientAddress, trusted !== undefined);
+      if (officer!.secondFactorEnrolled) {
+        // Not logged in yet: the reservation is given back without the success that would clear the
+        // counters, so that someone holding the password still meets the login id's delay and lock
+        // when guessing codes (a success clears them only after the code: verifySecondFactor).
+        recordAttempt.immediate(() => { attempt.release(); return []; }, "authn_login_password_ok", "second-factor-next", login, officer, input.clientAddress, trusted !== undefined);
+      } else {
+        recordAttempt.immediate(() => { attempt.succeeded(); officers.recordLogin(officer!); return []; }, "authn_login_success", "ok", login, officer, input.clientAddress, trusted !== undefined);
+      }
       await officers.rehashIfNeeded(officer!, password);
       return { ok: true, officer: officers.findById(officer!.id)! };
+    },
+
+    /**
+     * The login's second step: a TOTP code or a recovery code of the officer who has just given
+     * the password, throttled on the same counters as the password (the device's, else the login
+     * id's and the address's), each failure audited; the login is recorded when the code is accepted.
+     */
+    verifySecondFactor(officer: Officer, code: string, context: { clientAddress: string; device?: Device }): SecondFactorResult {
+      const trusted = reserveTrusted(officer.login, context.device);
+      const attempt = trusted ?? throttle.reserve(untrusted(officer.login, context.clientAddress));
+      if (!attempt.allowed) return { ok: false, reason: "throttled", retryAfterSeconds: attempt.retryAfterSeconds, locked: attempt.locked };
+      const check = recordCode.immediate(officer, code, attempt, { ok: "authn_login_success", fail: "authn_mfa_fail" }, context.clientAddress, trusted !== undefined, () => officers.recordLogin(officer));
+      return check.ok ? check : { ok: false, reason: "wrong-code" };
+    },
+
+    /**
+     * A step-up (requireRecentAuthentication): a logged-in officer proves again who they are, by
+     * password or by code, counted like the password change (the device's counter, else the login id's).
+     */
+    async reauthenticate(officer: Officer, input: { password: string; code: string }, context: { clientAddress: string; device?: Device }): Promise<ReauthenticationResult> {
+      const keys: ThrottleKey[] = [{ scope: "login", key: officer.login, policy: limits.login }];
+      const trusted = reserveTrusted(officer.login, context.device);
+      const viaDevice = trusted !== undefined;
+      if (input.code !== "") {
+        const attempt = trusted ?? throttle.reserve(keys);
+        if (!attempt.allowed) return { ok: false, reason: "throttled", retryAfterSeconds: attempt.retryAfterSeconds, locked: attempt.locked };
+        const check = recordCode.immediate(officer, input.code, attempt, { ok: "authn_reauth_success", fail: "authn_reauth_fail" }, context.clientAddress, viaDevice, () => undefined);
+        return check.ok ? check : { ok: false, reason: "wrong-code" };
+      }
+      const checked = await checkPassword(officer, normalizePassword(input.password), keys, trusted);
+      if (checked.throttled) return { ok: false, reason: "throttled", ...checked.throttled };
+      if (!checked.matches) {
+        recordAttempt.immediate(() => checked.attempt.failed(), "authn_reauth_fail", "wrong-password", officer.login, officer, context.clientAddress, viaDevice);
+        return { ok: false, reason: "wrong-password" };
+      }
+      recordAttempt.immediate(() => { checked.attempt.succeeded(); return []; }, "authn_reauth_success", "password", officer.login, officer, context.clientAddress, viaDevice);
+      return { ok: true, method: "password" };
     },
 
     /**

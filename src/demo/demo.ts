@@ -24,6 +24,8 @@ export const DEMO_ISSUER = {
 export const DEMO_BRANCH = { name: "青森支店", tel: "017-722-7262" } as const;
 export const DEMO_ORDERER = { code: "022080", name: "むつ市", title: "むつ市長" } as const;
 export const DEMO_OFFICER = { login: "mutsu-demo", displayName: "むつ 太郎" } as const;
+/** むつ市's administrator (所属管理者), with a second factor enrolled: its secret is printed for an authenticator app. */
+export const DEMO_ADMIN = { login: "mutsu-admin", displayName: "むつ 花子" } as const;
 export const DEMO_API_CLIENT_NAME = "デモ契約管理システム";
 export const DEMO_CONTRACT_NUMBERS = ["02208-000001", "02208-000002", "02208-000003"] as const;
 /** The 契約番号 of the demo register's one contract. */
@@ -41,6 +43,8 @@ export type DemoGuarantee = {
 
 export type DemoResult = {
   officer: { login: string; password: string; displayName: string; ordererCode: string; ordererName: string };
+  /** The administrator's password and TOTP secret, fresh from this run (the secret is stored sealed). */
+  admin: { login: string; password: string; displayName: string; totpSecret: string };
   guarantees: DemoGuarantee[];
   /** The demo orderer's API client, with a secret fresh from this run (only its hash is stored). */
   apiClient: { clientId: string; clientSecret: string };
@@ -130,7 +134,7 @@ export function demoRefusal(services: Services, nodeEnv: string): string | undef
   const strangers = [
     ...services.issuers.list().filter((i) => i.code !== DEMO_ISSUER.code).map((i) => `issuer ${i.code}`),
     ...services.orderers.list().filter((o) => o.code !== DEMO_ORDERER.code).map((o) => `orderer ${o.code}`),
-    ...services.officers.list().filter((o) => o.login !== DEMO_OFFICER.login).map((o) => `officer ${o.login}`),
+    ...services.officers.list().filter((o) => o.login !== DEMO_OFFICER.login && o.login !== DEMO_ADMIN.login).map((o) => `officer ${o.login}`),
   ];
   return strangers.length > 0
     ? `this database holds more than the demo (${strangers.slice(0, 3).join(", ")}${strangers.length > 3 ? ", …" : ""}); the demo only runs on a demo database`
@@ -161,6 +165,7 @@ export async function seedDemo(services: Services, clock: Clock, options: { acto
     if (!existing.active) unwrap("enable the demo officer", services.officers.setActive(DEMO_OFFICER.login, true, actor));
   }
   const officer = services.officers.findByLogin(DEMO_OFFICER.login)!;
+  const admin = await seedDemoAdmin(services, actor);
 
   const certificates = demoCertificates(today);
   const missing = certificates.filter((c) => !services.guarantees.findByContractNumber(c.contractNumber as string));
@@ -221,7 +226,26 @@ export async function seedDemo(services: Services, clock: Clock, options: { acto
   return {
     apiClient: { clientId: credentials.client.clientId, clientSecret: credentials.clientSecret },
     officer: { login: officer.login, password, displayName: officer.displayName, ordererCode: officer.ordererCode, ordererName: officer.ordererName },
+    admin,
     guarantees,
     created,
   };
+}
+
+/** The administrator: added once, then on every run a fresh password and a fresh second factor
+ * (the stored secret is sealed: only a new one can be printed). */
+async function seedDemoAdmin(services: Services, actor: string): Promise<DemoResult["admin"]> {
+  const password = generateInitialPassword();
+  const existing = services.officers.findByLogin(DEMO_ADMIN.login);
+  if (!existing) {
+    unwrap("add the demo administrator", await services.officers.add({
+      ordererCode: DEMO_ORDERER.code, login: DEMO_ADMIN.login, displayName: DEMO_ADMIN.displayName, password, role: "admin",
+    }, actor));
+  } else {
+    unwrap("reset the demo administrator's password", await services.officers.resetPassword(DEMO_ADMIN.login, actor, password));
+    if (!existing.active) unwrap("enable the demo administrator", services.officers.setActive(DEMO_ADMIN.login, true, actor));
+  }
+  const admin = services.officers.findByLogin(DEMO_ADMIN.login)!;
+  const { secret } = services.secondFactors.provision(admin, actor);
+  return { login: admin.login, password, displayName: admin.displayName, totpSecret: secret };
 }

@@ -17,22 +17,28 @@ export type Officer = {
   mustChangePassword: boolean;
   role: OfficerRole;
   lastLoginAt: string | null;
+  /** A confirmed second factor (TOTP) is enrolled: the login asks for a code after the password. */
+  secondFactorEnrolled: boolean;
+  /** The officer's orderer requires a second factor of all its officers. */
+  ordererRequiresSecondFactor: boolean;
 };
 
 type OfficerRow = {
   id: number; login: string; display_name: string; orderer_id: number; orderer_code: string; orderer_name: string;
   password_hash: string; active: number; must_change_password: number; role: OfficerRole; last_login_at: string | null;
+  second_factor: number; mfa_required: number;
 };
 
 const toOfficer = (r: OfficerRow): Officer => ({
   id: r.id, login: r.login, displayName: r.display_name, ordererId: r.orderer_id, ordererCode: r.orderer_code,
   ordererName: r.orderer_name, passwordHash: r.password_hash, active: r.active === 1, mustChangePassword: r.must_change_password === 1,
-  role: r.role, lastLoginAt: r.last_login_at,
+  role: r.role, lastLoginAt: r.last_login_at, secondFactorEnrolled: r.second_factor === 1, ordererRequiresSecondFactor: r.mfa_required === 1,
 });
 
 const SELECT = `
   SELECT o.id, o.login, o.display_name, o.orderer_id, r.code AS orderer_code, r.name AS orderer_name,
-         o.password_hash, o.active, o.must_change_password, o.role, o.last_login_at
+         o.password_hash, o.active, o.must_change_password, o.role, o.last_login_at, r.mfa_required,
+         EXISTS (SELECT 1 FROM second_factors f WHERE f.officer_id = o.id AND f.confirmed_at IS NOT NULL) AS second_factor
   FROM officers o JOIN orderers r ON r.id = o.orderer_id`;
 
 export function createOfficerRepository(db: Db) {

@@ -16,7 +16,7 @@ export function parseOrdererCode(raw: string): Outcome<string> {
 
 export function createOrdererService(deps: { orderers: OrdererRepository; tx: Transactions; clock: Clock; audit: AuditService }) {
   const { orderers, tx: db, clock, audit } = deps;
-  const add = db.transaction((orderer: Omit<Orderer, "id">, actor: string) => {
+  const add = db.transaction((orderer: Omit<Orderer, "id" | "mfaRequired">, actor: string) => {
     if (!orderers.insert(orderer, clock.now().toISOString())) return false;
     audit.appendInTransaction({ event: "orderer_add", outcome: "ok", actorKind: "admin", actor, ordererCode: orderer.code });
     return true;
@@ -24,6 +24,11 @@ export function createOrdererService(deps: { orderers: OrdererRepository; tx: Tr
   const setAccepts = db.transaction((code: string, accepts: boolean, actor: string) => {
     if (!orderers.setAcceptsEGuarantees(code, accepts)) return false;
     audit.appendInTransaction({ event: "orderer_accepts_change", outcome: accepts ? "accepts" : "declines", actorKind: "admin", actor, ordererCode: code });
+    return true;
+  });
+  const setMfaRequired = db.transaction((code: string, required: boolean, actor: string) => {
+    if (!orderers.setMfaRequired(code, required)) return false;
+    audit.appendInTransaction({ event: "orderer_mfa_change", outcome: required ? "required" : "optional", actorKind: "admin", actor, ordererCode: code });
     return true;
   });
   return {
@@ -44,6 +49,13 @@ export function createOrdererService(deps: { orderers: OrdererRepository; tx: Tr
       const code = parseOrdererCode(rawCode);
       if (!code.ok) return code;
       if (!setAccepts.immediate(code.value, accepts, actor)) return refusal({ field: "code", message: `no orderer ${code.value} is registered` });
+      return success(orderers.findByCode(code.value)!);
+    },
+    /** `orderer mfa CODE --require|--no-require`: whether all the orderer's officers must use a second factor. */
+    setMfaRequired(rawCode: string, required: boolean, actor: string): Outcome<Orderer> {
+      const code = parseOrdererCode(rawCode);
+      if (!code.ok) return code;
+      if (!setMfaRequired.immediate(code.value, required, actor)) return refusal({ field: "code", message: `no orderer ${code.value} is registered` });
       return success(orderers.findByCode(code.value)!);
     },
   };

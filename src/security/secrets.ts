@@ -18,3 +18,8 @@ export function generateAuthKey(): string {
 export function generateInitialPassword(): string {
   return Array.from({ length: 4 }, () => randomSymbols(5)).join("-");
 }
+
+/** A second factor's recovery code: 16 symbols (80 bits) in groups of four, used once. */
+export function generateRecoveryCode(): string {
+  return Array.from({ length: 4 }, () => randomSymbols(4)).join("-");
+}

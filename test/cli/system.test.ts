@@ -29,7 +29,7 @@ describe("admin CLI: demo, audit verify, migrations and usage", () => {
       const second = await world.run(["demo"]);
       expect(second.status).to.equal(0);
       expect({ issuers: world.count("issuers"), orderers: world.count("orderers"), officers: world.count("officers"), guarantees: world.count("guarantees") })
-        .to.deep.equal({ issuers: 1, orderers: 1, officers: 1, guarantees: 3 });
+        .to.deep.equal({ issuers: 1, orderers: 1, officers: 2, guarantees: 3 });
 
       const before = parseDemo(first.stdout);
       const now = parseDemo(second.stdout);
