@@ -10,7 +10,7 @@ import { createDeviceCookies } from "./auth/device-cookie.js";
 import { noStore, requireLogin, requirePasswordChanged } from "./auth/guards.js";
 import { createPassport } from "./auth/passport.js";
 import type { Clock } from "./clock.js";
-import type { Services } from "./composition.js";
+import { SSO_CALLBACK_PATH, type Services } from "./composition.js";
 import type { Config } from "./config.js";
 import { createContractHandlers, LEDGER_FIELD, LEDGER_IMPORT_PATH } from "./contracts/contracts.routes.js";
 import { toRelyingContractViews } from "./contracts/contract.presenter.js";
@@ -30,6 +30,7 @@ import { createNotificationHandlers } from "./notifications/notifications.routes
 import { createOrdererHandlers } from "./orderers/orderers.routes.js";
 import { publicDir, viewsDir } from "./paths.js";
 import { Argon2BusyError } from "./security/argon2-limiter.js";
+import { createSsoHandlers } from "./sso/sso.routes.js";
 import { createVerificationHandlers } from "./verification/verification.routes.js";
 
 export type AppDeps = {
@@ -205,11 +206,14 @@ export function createApp(deps: AppDeps): KakuninApp {
   });
   const contracts = createContractHandlers({ contracts: services.contracts, clock });
   const notifications = createNotificationHandlers({ notifications: services.notifications });
+  const sso = createSsoHandlers({ sso: services.sso, clock, logger, secure: config.cookieSecure });
 
   app.get("/", (req, res) => res.redirect(303, req.user ? "/verify" : "/login"));
   app.get("/orderers", orderers.acceptingList);
-  app.get("/login", noStore, auth.loginForm);
-  app.post("/login", noStore, auth.logIn);
+  app.get("/login", noStore, sso.offerChoices, auth.loginForm);
+  app.post("/login", noStore, sso.offerChoices, auth.logIn);
+  app.post("/login/sso", noStore, sso.begin);
+  app.get(SSO_CALLBACK_PATH, noStore, sso.callback);
   app.post("/logout", noStore, auth.logOut);
   app.get("/password", loggedIn, auth.passwordForm);
   app.post("/password", loggedIn, auth.changePassword);
@@ -282,7 +286,7 @@ const CONTRACT_FORM_PATHS = /^\/contracts(?:\/[^/]+)?$/;
 const API_BODY_LIMIT = "16kb";
 
 /** The anonymous pages that hold a form, and so a CSRF token (in a session of their own). */
-const FORM_PATHS = new Set(["/login", "/password", "/logout"]);
+const FORM_PATHS = new Set(["/login", "/password", "/logout", "/login/sso", SSO_CALLBACK_PATH]);
 
 const ERROR_HEADINGS: Record<number, string> = {
   400: "入力内容を受け付けられませんでした",
