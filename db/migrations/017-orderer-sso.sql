@@ -20,7 +20,7 @@ CREATE TABLE sso_login_domains (
   domain     TEXT    PRIMARY KEY CHECK (length(domain) BETWEEN 3 AND 253),
   orderer_id INTEGER NOT NULL REFERENCES orderer_sso (orderer_id) ON DELETE CASCADE
 );
-CREATE INDEX sso_login_domains_by_orderer ON sso_login_domains (orderer_id);
+CREATE INDEX sso_login_domains_by_orderer ON sso_login_domains (orderer_id, domain);
 
 -- Sign-ins sent to a provider and not yet back: keyed by the SHA-256 of the random handle in the
 -- browser's short-lived cookie (state, nonce and PKCE verifier are derived from the handle, so

@@ -31,8 +31,8 @@ export function createSsoHandlers({ sso, clock, logger, secure }: { sso: SsoServ
 
   /**
    * POST /login/sso: by orderer (`orderer`) or by the domain of the login id typed (`login`),
-   * never by looking the account up; 303 to the provider with the pending sign-in's cookie, or the
-   * login form again with why not.
+   * never by looking the account up; a small page continuing to the provider, with the pending
+   * sign-in's cookie, or the login form again with why not.
    */
   const begin: RequestHandler = async (req, res) => {
     const form = readForm(req, SSO_FIELDS);
@@ -47,7 +47,8 @@ export function createSsoHandlers({ sso, clock, logger, secure }: { sso: SsoServ
       return loginPage(res, 503, UNREACHABLE, form);
     }
     res.cookie(pendingCookie, started.handle, { ...cookieOptions, maxAge: PENDING_LIFETIME_MS });
-    res.redirect(303, started.url.href);
+    // Not a 303: the CSP's form-action 'self' also governs where a form's answer redirects.
+    res.render("auth/sso-continue", { title: "所属の認証基盤へ移動します", message: "所属の認証基盤のログイン画面へ移動します。", continueTo: started.url.href });
   };
 
   /**
@@ -65,7 +66,7 @@ export function createSsoHandlers({ sso, clock, logger, secure }: { sso: SsoServ
     }
     await logInVouched(req, clock, result.officer, { providerMfa: result.providerMfa });
     const next = result.officer.mustChangePassword ? "/password" : "/verify";
-    res.render("auth/sso-continue", { title: "ログインしました", continueTo: next });
+    res.render("auth/sso-continue", { title: "ログインしました", message: "所属の認証基盤でログインしました。", continueTo: next });
   };
 
   return { offerChoices, begin, callback };
