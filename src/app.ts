@@ -12,7 +12,7 @@ import { createPassport } from "./auth/passport.js";
 import { createSecondStepHandlers } from "./auth/second-step.routes.js";
 import { createSignIn } from "./auth/sign-in.js";
 import type { Clock } from "./clock.js";
-import type { Services } from "./composition.js";
+import { SSO_CALLBACK_PATH, type Services } from "./composition.js";
 import type { Config } from "./config.js";
 import { createContractHandlers, LEDGER_FIELD, LEDGER_IMPORT_PATH } from "./contracts/contracts.routes.js";
 import { toRelyingContractViews } from "./contracts/contract.presenter.js";
@@ -33,6 +33,7 @@ import { createNotificationHandlers } from "./notifications/notifications.routes
 import { createOrdererHandlers } from "./orderers/orderers.routes.js";
 import { publicDir, viewsDir } from "./paths.js";
 import { Argon2BusyError } from "./security/argon2-limiter.js";
+import { createSsoHandlers } from "./sso/sso.routes.js";
 import { createVerificationHandlers } from "./verification/verification.routes.js";
 
 export type AppDeps = {
@@ -215,13 +216,16 @@ export function createApp(deps: AppDeps): KakuninApp {
   });
   const contracts = createContractHandlers({ contracts: services.contracts, clock });
   const notifications = createNotificationHandlers({ notifications: services.notifications });
+  const sso = createSsoHandlers({ sso: services.sso, signIn, logger, secure: config.cookieSecure });
 
   app.get("/", (req, res) => res.redirect(303, req.user ? "/verify" : "/login"));
   app.get("/orderers", orderers.acceptingList);
-  app.get("/login", noStore, auth.loginForm);
-  app.post("/login", noStore, auth.logIn);
+  app.get("/login", noStore, sso.offerChoices, auth.loginForm);
+  app.post("/login", noStore, sso.offerChoices, auth.logIn);
   app.get("/login/mfa", noStore, secondStep.codeForm);
   app.post("/login/mfa", noStore, secondStep.checkCode);
+  app.post("/login/sso", noStore, sso.begin);
+  app.get(SSO_CALLBACK_PATH, noStore, sso.callback);
   app.post("/logout", noStore, auth.logOut);
   app.get("/password", loggedIn, auth.passwordForm);
   app.post("/password", loggedIn, auth.changePassword);
@@ -301,7 +305,7 @@ const CONTRACT_FORM_PATHS = /^\/contracts(?:\/[^/]+)?$/;
 const API_BODY_LIMIT = "16kb";
 
 /** The anonymous pages that hold a form, and so a CSRF token (in a session of their own). */
-const FORM_PATHS = new Set(["/login", "/login/mfa", "/password", "/logout"]);
+const FORM_PATHS = new Set(["/login", "/login/mfa", "/password", "/logout", "/login/sso", SSO_CALLBACK_PATH]);
 
 const ERROR_HEADINGS: Record<number, string> = {
   400: "入力内容を受け付けられませんでした",

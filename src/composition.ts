@@ -42,6 +42,10 @@ import { limitNewSessions } from "./sessions/new-session-limit.js";
 import { SqliteSessionStore } from "./sessions/session-store.js";
 import { createSessionRepository } from "./sessions/session.repository.js";
 import { createSessionService } from "./sessions/session.service.js";
+import { createRelyingParty } from "./sso/relying-party.js";
+import { createSsoRepository } from "./sso/sso.repository.js";
+import { createSsoSettingsService } from "./sso/sso-settings.service.js";
+import { createSsoService } from "./sso/sso.service.js";
 import { createAttemptThrottle } from "./throttling/attempt-throttle.js";
 import { createLockoutService } from "./throttling/lockout.service.js";
 import { createThrottleCounterRepository } from "./throttling/throttle-counter.repository.js";
@@ -70,6 +74,7 @@ export function createRepositories(db: Db) {
     mailboxes: createMailboxRepository(db),
     webhooks: createWebhookRepository(db),
     apiClients: createApiClientRepository(db),
+    sso: createSsoRepository(db),
     throttleCounters: createThrottleCounterRepository(db),
     health: createHealthRepository(db),
   };
@@ -80,11 +85,16 @@ export type Repositories = ReturnType<typeof createRepositories>;
 /** `loginNames`: the keyed hash of login ids that name no officer (from SESSION_SECRET); without
  * it, only what never meets such a login id works (the CLI run without SESSION_SECRET, benchmarks).
  * `tokenKeys`: the API access tokens' key pair; a new one per process unless given (tests sign their own tokens).
- * `webhooks`: the SSRF policy and the key pair sealing the endpoints' secrets and the officers' TOTP secrets (WEBHOOK_KEY_FILE). */
+ * `webhooks`: the SSRF policy and the key pair sealing the endpoints' secrets, the officers' TOTP
+ * secrets and the orderers' identity-provider client secrets (WEBHOOK_KEY_FILE); the policy's
+ * `production` decides whether a provider may be plain http on loopback. */
 export type ServiceDeps = {
   db: Db; clock: Clock; hasher: Hasher; limits?: Limits; loginNames?: LoginNameHash; notifications?: NotificationSettings; tokenKeys?: TokenKeys;
   webhooks?: WebhookSettings;
 };
+
+/** Where identity providers send officers back: `${PUBLIC_BASE_URL}/login/sso/callback`. */
+export const SSO_CALLBACK_PATH = "/login/sso/callback";
 
 /** Tests and tools that send no mail: links to a local service, mails held as not sent. */
 const LOCAL_NOTIFICATIONS: NotificationSettings = { publicBaseUrl: "http://localhost:3000", smtpConfigured: false };
@@ -113,7 +123,7 @@ export function createServices({
   const repositories = createRepositories(db);
   const {
     audit: auditRows, auditCheckpoints, issuers, orderers, officers, sessions, guarantees, holdings, contracts, throttleCounters, events, outbox, mailboxes,
-    apiClients, webhooks, secondFactors,
+    apiClients, webhooks, secondFactors, sso,
   } = repositories;
   const tx = createTransactions(db);
   const audit = createAuditService({ audit: auditRows, checkpoints: auditCheckpoints, tx, clock });
@@ -130,6 +140,9 @@ export function createServices({
     guarantees, holdings, throttle: createVerificationThrottle(attempts, limits), tx, clock, hasher: onlineHasher, audit,
   });
   const holdingService = createHoldingService({ holdings, guarantees, tx, clock, audit });
+  const production = webhookSettings.policy.production;
+  // The address every provider sends the officer back to (register it with the provider).
+  const relyingParty = createRelyingParty({ redirectUri: `${settings.publicBaseUrl}${SSO_CALLBACK_PATH}`, allowHttp: !production });
   const apiClientService = createApiClientService({ apiClients, orderers, attempts, limits, tx, clock, audit, loginNames });
   return {
     audit,
@@ -149,6 +162,8 @@ export function createServices({
     secondFactors: secondFactorService,
     login: createLoginService({ officers: officerService, secondFactors: secondFactorService, sessions, attempts, tx, hasher: onlineHasher, audit, limits, loginNames }),
     sessions: sessionService,
+    ssoSettings: createSsoSettingsService({ sso, orderers, tx, clock, audit, sealer: webhookSettings.keys.sealer, production }),
+    sso: createSsoService({ sso, orderers, officers: officerService, tx, clock, audit, opener: webhookSettings.keys.opener, relyingParty, loginNames }),
     verification,
     apiClients: apiClientService,
     /** The API over the same services; its token key lives as long as this process (see createAccessTokens). */

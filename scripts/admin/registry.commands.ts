@@ -4,6 +4,7 @@ import { secondFactorRequired } from "../../src/mfa/second-factor.service.js";
 import type { AddedOfficer } from "../../src/officers/officer.service.js";
 import { parseOrdererCode } from "../../src/orderers/orderer.service.js";
 import { formatTable, type CliContext, type Run } from "./context.js";
+import { addSsoCommand } from "./sso.commands.js";
 
 const yesNo = (b: boolean) => (b ? "yes" : "no");
 
@@ -67,6 +68,8 @@ export function addRegistryCommands(program: Command, ctx: CliContext, run: Run)
         return 0;
       });
     }));
+
+  addSsoCommand(orderer, ctx, run);
 
   const issuer = program.command("issuer").description("issuers (保証事業会社), e.g. 東日本建設業保証株式会社");
 

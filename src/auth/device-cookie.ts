@@ -49,7 +49,7 @@ export function createDeviceCookies(options: { secrets: readonly string[]; secur
 export type DeviceCookies = ReturnType<typeof createDeviceCookies>;
 
 /** One cookie's value from a Cookie header (ours are base64url and dots: nothing to decode). */
-function cookieValue(header: string | undefined, name: string): string | undefined {
+export function cookieValue(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
   for (const pair of header.split(";")) {
     const at = pair.indexOf("=");

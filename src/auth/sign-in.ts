@@ -11,6 +11,9 @@ declare module "express-session" {
   }
 }
 
+/** Sends the browser on to a path of this site once the sign-in has done its part. */
+export type GoOn = (res: Response, path: string) => void;
+
 /** How long the login's second step waits for the code after the password. */
 export const SECOND_STEP_MS = 5 * 60_000;
 
@@ -20,10 +23,11 @@ export const SECOND_STEP_MS = 5 * 60_000;
  */
 export function createSignIn(deps: { clock: Clock; deviceCookies: DeviceCookies }) {
   const { clock, deviceCookies } = deps;
+  const redirect: GoOn = (res, path) => res.redirect(303, path);
 
   /** Logs the officer in (passport regenerates the session: the anonymous one and its token are
    * dropped), starts the step-up clock, and goes on to /password or /verify. */
-  function logIn(req: Request, res: Response, next: NextFunction, officer: Officer, secondFactorByIdentityProvider: boolean): void {
+  function logIn(req: Request, res: Response, next: NextFunction, officer: Officer, secondFactorByIdentityProvider: boolean, goOn: GoOn): void {
     // A device cookie only for a full login: a password alone must not earn the device's own counter for guessing codes.
     deviceCookies.issue(res, officer.login);
     req.logIn(officer, (loginError) => {
@@ -33,7 +37,7 @@ export function createSignIn(deps: { clock: Clock; deviceCookies: DeviceCookies 
       req.session.lastSeenAt = now;
       req.session.authenticatedAt = now;
       if (secondFactorByIdentityProvider) req.session.secondFactorByIdentityProvider = true;
-      res.redirect(303, officer.mustChangePassword ? "/password" : "/verify");
+      goOn(res, officer.mustChangePassword ? "/password" : "/verify");
     });
   }
 
@@ -42,15 +46,17 @@ export function createSignIn(deps: { clock: Clock; deviceCookies: DeviceCookies 
      * After a first factor succeeded for `officer`: an officer with a confirmed second factor is
      * not logged in yet unless the identity provider already satisfied a second factor; the
      * anonymous session remembers who and when, and the browser goes to /login/mfa (303).
-     * Everyone else is logged in at once.
+     * Everyone else is logged in at once. `goOn` sends the browser on (a 303 unless told otherwise:
+     * the identity provider's callback continues by a page, see src/sso/sso.routes.ts).
      */
-    continueAfterFirstFactor(req: Request, res: Response, next: NextFunction, officer: Officer, options: { secondFactorByIdentityProvider: boolean }): void {
+    continueAfterFirstFactor(req: Request, res: Response, next: NextFunction, officer: Officer, options: { secondFactorByIdentityProvider: boolean; goOn?: GoOn }): void {
+      const goOn = options.goOn ?? redirect;
       if (officer.secondFactorEnrolled && !options.secondFactorByIdentityProvider) {
         req.session.pendingLogin = { officerId: officer.id, at: clock.now().getTime() };
-        res.redirect(303, "/login/mfa");
+        goOn(res, "/login/mfa");
         return;
       }
-      logIn(req, res, next, officer, options.secondFactorByIdentityProvider);
+      logIn(req, res, next, officer, options.secondFactorByIdentityProvider, goOn);
     },
 
     /** The officer id of the session's second step while it is still open (five minutes). */
@@ -61,7 +67,7 @@ export function createSignIn(deps: { clock: Clock; deviceCookies: DeviceCookies 
 
     /** The code was accepted: the login completes. */
     completeSecondStep(req: Request, res: Response, next: NextFunction, officer: Officer): void {
-      logIn(req, res, next, officer, false);
+      logIn(req, res, next, officer, false, redirect);
     },
   };
 }

@@ -11,7 +11,8 @@ import type { SessionRepository } from "../sessions/session.repository.js";
 import { OFFICER_ROLES, type Officer, type OfficerRepository, type OfficerRole } from "./officer.repository.js";
 import { checkNewPassword, normalizePassword } from "./password-policy.js";
 
-const LOGIN_PATTERN = /^[a-z0-9][a-z0-9._-]{2,63}$/;
+// An e-mail address may be a login id: an orderer's identity provider usually vouches for one.
+const LOGIN_PATTERN = /^(?=.{3,64}$)[a-z0-9][a-z0-9._+-]*(?:@[a-z0-9-]+(?:\.[a-z0-9-]+)+)?$/;
 
 export type AddedOfficer = { officer: Officer; initialPassword?: string };
 
@@ -85,7 +86,7 @@ export function createOfficerService(deps: {
       const orderer = orderers.findByCode(code.value);
       if (!orderer) return refusal({ field: "orderer", message: `no orderer ${code.value} is registered (add it with "orderer add")` });
       const login = normalizeLogin(input.login);
-      if (!LOGIN_PATTERN.test(login)) return refusal({ field: "login", message: "must be 3-64 characters: a-z, 0-9, '.', '_' or '-', starting with a letter or digit" });
+      if (!LOGIN_PATTERN.test(login)) return refusal({ field: "login", message: "must be 3-64 characters: a-z, 0-9, '.', '_', '+' or '-', starting with a letter or digit, optionally followed by @ and a domain" });
       const displayName = normalizeText(input.displayName);
       if (displayName === "" || displayName.length > 100 || hasForbiddenCharacters(displayName)) {
         return refusal({ field: "name", message: "must be 1-100 printable characters" });

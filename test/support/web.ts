@@ -2,6 +2,7 @@ import request from "supertest";
 import { createApp, type KakuninApp } from "../../src/app.js";
 import { loadConfig, type Config, type LimitOverrides } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
+import { notificationSettings } from "../../src/notifications/mail.service.js";
 import { buildWorld, TEST_SESSION_SECRET, type World } from "./world.js";
 
 export type WebWorld = World & { app: KakuninApp; config: Config; logs: string[] };
@@ -10,7 +11,9 @@ export type WebWorld = World & { app: KakuninApp; config: Config; logs: string[]
  * unless `limits` raises (or lowers) some of them. */
 export async function buildTestApp(options: { env?: NodeJS.ProcessEnv; limits?: LimitOverrides } = {}): Promise<WebWorld> {
   const config = loadConfig({ NODE_ENV: "test", SESSION_SECRET: TEST_SESSION_SECRET, ...options.env }, { limits: options.limits });
-  const world = await buildWorld({ limits: config.limits, sessionSecret: config.sessionSecrets[0]! });
+  // PUBLIC_BASE_URL given: the services link (and send identity providers back) there.
+  const notifications = options.env?.PUBLIC_BASE_URL ? { notifications: notificationSettings(config.mail) } : {};
+  const world = await buildWorld({ limits: config.limits, sessionSecret: config.sessionSecrets[0]!, ...notifications });
   const logs: string[] = [];
   const logger = createLogger({ level: "info", destination: { write: (line: string) => void logs.push(line) } });
   const app = createApp({ config, services: world.services, clock: world.clock, logger });
