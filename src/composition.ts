@@ -28,8 +28,12 @@ import { createNotificationService } from "./notifications/notification.service.
 import { createOutboxRepository } from "./notifications/outbox.repository.js";
 import { createWebhookRepository } from "./notifications/webhook.repository.js";
 import { createWebhookService, type WebhookKeys, type WebhookSettings } from "./notifications/webhook.service.js";
+import { createInvitationRepository } from "./officers/invitation.repository.js";
+import { createInvitationService } from "./officers/invitation.service.js";
+import { createOfficerAdministration } from "./officers/officer-administration.service.js";
 import { createOfficerRepository } from "./officers/officer.repository.js";
 import { createOfficerService } from "./officers/officer.service.js";
+import type { MailTransport } from "./notifications/mailer.js";
 import { createOrdererRepository } from "./orderers/orderer.repository.js";
 import { createOrdererService } from "./orderers/orderer.service.js";
 import { limitArgon2 } from "./security/argon2-limiter.js";
@@ -58,6 +62,7 @@ export function createRepositories(db: Db) {
     issuers: createIssuerRepository(db),
     orderers: createOrdererRepository(db),
     officers: createOfficerRepository(db),
+    invitations: createInvitationRepository(db),
     sessions: createSessionRepository(db),
     guarantees: createGuaranteeRepository(db),
     holdings: createHoldingRepository(db),
@@ -77,10 +82,12 @@ export type Repositories = ReturnType<typeof createRepositories>;
 /** `loginNames`: the keyed hash of login ids that name no officer (from SESSION_SECRET); without
  * it, only what never meets such a login id works (the CLI run without SESSION_SECRET, benchmarks).
  * `tokenKeys`: the API access tokens' key pair; a new one per process unless given (tests sign their own tokens).
- * `webhooks`: the SSRF policy and the key pair sealing the endpoints' secrets (WEBHOOK_KEY_FILE). */
+ * `webhooks`: the SSRF policy and the key pair sealing the endpoints' secrets (WEBHOOK_KEY_FILE).
+ * `smtp`: the relay (SMTP_URL) and MAIL_FROM for the mails sent while a request waits (invitations);
+ * without it, officers are added with one-time passwords only. */
 export type ServiceDeps = {
   db: Db; clock: Clock; hasher: Hasher; limits?: Limits; loginNames?: LoginNameHash; notifications?: NotificationSettings; tokenKeys?: TokenKeys;
-  webhooks?: WebhookSettings;
+  webhooks?: WebhookSettings; smtp?: { transport: MailTransport; from: string };
 };
 
 /** Tests and tools that send no mail: links to a local service, mails held as not sent. */
@@ -105,11 +112,11 @@ export const inMemoryWebhookKeys = (): WebhookKeys => webhookKeysOf(generateSeal
 export function createServices({
   db, clock, hasher, limits = PRODUCTION_LIMITS, loginNames = NO_LOGIN_NAME_HASH, notifications: settings = LOCAL_NOTIFICATIONS, tokenKeys,
   // Tests and tools: loopback receivers allowed, keys in memory. The service and the CLI pass their own.
-  webhooks: webhookSettings = { policy: { production: false, allowedHosts: [] }, keys: inMemoryWebhookKeys() },
+  webhooks: webhookSettings = { policy: { production: false, allowedHosts: [] }, keys: inMemoryWebhookKeys() }, smtp,
 }: ServiceDeps) {
   const repositories = createRepositories(db);
   const {
-    audit: auditRows, auditCheckpoints, issuers, orderers, officers, sessions, guarantees, holdings, contracts, throttleCounters, events, outbox, mailboxes,
+    audit: auditRows, auditCheckpoints, issuers, orderers, officers, invitations, sessions, guarantees, holdings, contracts, throttleCounters, events, outbox, mailboxes,
     apiClients, webhooks,
   } = repositories;
   const tx = createTransactions(db);
@@ -118,6 +125,9 @@ export function createServices({
   const onlineHasher = limitArgon2(hasher, limits.argon2);
   const officerService = createOfficerService({ officers, orderers, sessions, tx, clock, hasher, audit });
   const sessionService = createSessionService({ sessions, tx, audit });
+  const invitationService = createInvitationService({
+    invitations, officers, officerService, mailboxes, tx, clock, hasher, audit, ...(smtp ? { mailer: { ...smtp, publicBaseUrl: settings.publicBaseUrl } } : {}),
+  });
   const mail = createMailService({ mailboxes, outbox, orderers, tx, clock, audit, settings });
   const webhookService = createWebhookService({ webhooks, outbox, orderers, tx, clock, audit, settings: webhookSettings });
   const notifications = createNotificationService({ events, contracts, mail, webhooks: webhookService, tx, clock, audit, settings });
@@ -132,6 +142,9 @@ export function createServices({
     issuers: createIssuerService({ issuers, tx, clock, audit }),
     orderers: createOrdererService({ orderers, tx, clock, audit }),
     officers: officerService,
+    invitations: invitationService,
+    /** What an orderer's administrator may do to its officers (/admin/officers). */
+    officerAdministration: createOfficerAdministration({ officers, officerService, invitations: invitationService }),
     issuance: createIssuanceService({ guarantees, issuers, orderers, tx, clock, hasher, audit }),
     // Every change of a guarantee records its events in the change's own transaction.
     guarantees: createGuaranteeService({ guarantees, issuers, tx, clock, hasher, audit, onChange: notifications.recordGuaranteeChange }),

@@ -2,6 +2,8 @@ import request from "supertest";
 import { createApp, type KakuninApp } from "../../src/app.js";
 import { loadConfig, type Config, type LimitOverrides } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
+import { notificationSettings } from "../../src/notifications/mail.service.js";
+import { createSmtpTransport } from "../../src/notifications/mailer.js";
 import { buildWorld, TEST_SESSION_SECRET, type World } from "./world.js";
 
 export type WebWorld = World & { app: KakuninApp; config: Config; logs: string[] };
@@ -10,12 +12,17 @@ export type WebWorld = World & { app: KakuninApp; config: Config; logs: string[]
  * unless `limits` raises (or lowers) some of them. */
 export async function buildTestApp(options: { env?: NodeJS.ProcessEnv; limits?: LimitOverrides } = {}): Promise<WebWorld> {
   const config = loadConfig({ NODE_ENV: "test", SESSION_SECRET: TEST_SESSION_SECRET, ...options.env }, { limits: options.limits });
-  const world = await buildWorld({ limits: config.limits, sessionSecret: config.sessionSecrets[0]! });
+  // With SMTP_URL (a test's loopback relay), invitations are mailed to it.
+  const transport = config.mail.smtpUrl === null ? undefined : createSmtpTransport(config.mail.smtpUrl);
+  const world = await buildWorld({
+    limits: config.limits, sessionSecret: config.sessionSecrets[0]!,
+    ...(transport ? { notifications: notificationSettings(config.mail), smtp: { transport, from: config.mail.from } } : {}),
+  });
   const logs: string[] = [];
   const logger = createLogger({ level: "info", destination: { write: (line: string) => void logs.push(line) } });
   const app = createApp({ config, services: world.services, clock: world.clock, logger });
   const close = world.close;
-  return { ...world, app, config, logs, close: () => { app.close(); close(); } };
+  return { ...world, app, config, logs, close: () => { app.close(); transport?.close(); close(); } };
 }
 
 /** The hidden _csrf value of the last form on a page. */

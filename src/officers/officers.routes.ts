@@ -1,0 +1,81 @@
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+import type { Clock } from "../clock.js";
+import { readForm } from "../http/forms.js";
+import type { Problem } from "../result.js";
+import type { AdministrationResult, OfficerAdministration } from "./officer-administration.service.js";
+import { toOfficersView, toOneTimePasswordView } from "./officer.presenter.js";
+
+const ADD_FIELDS = { login: 64, displayName: 100, email: 254 };
+const ROLE_FIELDS = { role: 16 };
+
+/**
+ * An orderer administrator's pages over the officers of their own orderer (createApp mounts them
+ * behind requireAdministrator). An officer out of reach (unknown, or another orderer's) is the
+ * one 404 handler's: the route is skipped, as for a page that does not exist.
+ */
+export function createOfficerAdministrationHandlers(deps: { administration: OfficerAdministration; clock: Clock }) {
+  const { administration, clock } = deps;
+
+  const listPage = (req: Request, res: Response, status: number, extra: Parameters<typeof toOfficersView>[3] = {}) => {
+    const flash = req.session.flash;
+    if (flash) delete req.session.flash;
+    res.status(status).render("admin/officers", toOfficersView(req.user!, administration.list(req.user!), clock.now(), { ...(flash ? { flash } : {}), ...extra }));
+  };
+
+  /** An action's answer: 303 back to the list with `done`, the list again with the refusal (400), or the 404. */
+  const answer = <T>(req: Request, res: Response, next: NextFunction, result: AdministrationResult<T>, done: (value: T) => string): void => {
+    if (!result.ok && result.reason === "not-found") return next("route");
+    if (!result.ok) return listPage(req, res, 400, { errors: [{ field: "officers", message: result.message }] });
+    req.session.flash = done(result.value);
+    res.redirect(303, "/admin/officers");
+  };
+
+  /** GET /admin/officers: the orderer's officers (role, state, last login), the actions, and the form to add one. */
+  const list: RequestHandler = (req, res) => listPage(req, res, 200);
+
+  /** POST /admin/officers: adds an officer and shows their one-time password once; with an address,
+   * mails an invitation instead and goes back to the list (303). Bad fields: the form again (400). */
+  const add: RequestHandler = async (req, res) => {
+    const form = readForm(req, ADD_FIELDS);
+    const refused = (problems: Problem[]) => listPage(req, res, 400, { errors: problems, values: form });
+    if (form.email.trim() !== "") {
+      const invited = await administration.invite(req.user!, form);
+      if (!invited.ok) return refused(invited.problems);
+      req.session.flash = `${invited.value.officer.displayName}（${invited.value.officer.login}）さんに招待メールを送りました（${invited.value.address}）。リンクの有効期限は72時間です。`;
+      return res.redirect(303, "/admin/officers");
+    }
+    const added = await administration.add(req.user!, form);
+    if (!added.ok) return refused(added.problems);
+    res.render("admin/one-time-password", toOneTimePasswordView(added.value.officer, added.value.initialPassword!, "added"));
+  };
+
+  const login = (req: Request) => String(req.params.login);
+
+  /** POST /admin/officers/:login/disable: the officer can no longer log in; their sessions end. */
+  const disable: RequestHandler = (req, res, next) =>
+    readForm(req, {}) && answer(req, res, next, administration.disable(req.user!, login(req)), (o) => `${o.displayName}（${o.login}）さんを停止しました。`);
+
+  /** POST /admin/officers/:login/enable: the officer may log in again. */
+  const enable: RequestHandler = (req, res, next) =>
+    readForm(req, {}) && answer(req, res, next, administration.enable(req.user!, login(req)), (o) => `${o.displayName}（${o.login}）さんを有効にしました。`);
+
+  /** POST /admin/officers/:login/revoke-sessions: every session of the officer ends. */
+  const revokeSessions: RequestHandler = (req, res, next) =>
+    readForm(req, {}) && answer(req, res, next, administration.revokeSessions(req.user!, login(req)), (r) => `${r.officer.displayName}（${r.officer.login}）さんのログイン中のセッションを${r.ended}件終了しました。`);
+
+  /** POST /admin/officers/:login/role (field role: officer|admin): makes or unmakes an administrator. */
+  const setRole: RequestHandler = (req, res, next) => {
+    const form = readForm(req, ROLE_FIELDS);
+    answer(req, res, next, administration.setRole(req.user!, login(req), form.role), (o) => `${o.displayName}（${o.login}）さんの役割を「${o.role === "admin" ? "所属管理者" : "職員"}」にしました。`);
+  };
+
+  /** POST /admin/officers/:login/reset-password: a new one-time password, shown once; the officer's sessions end. */
+  const resetPassword: RequestHandler = async (req, res, next) => {
+    readForm(req, {});
+    const reset = await administration.resetPassword(req.user!, login(req));
+    if (!reset.ok) return answer(req, res, next, reset, () => "");
+    res.render("admin/one-time-password", toOneTimePasswordView(reset.value.officer, reset.value.initialPassword!, "reset"));
+  };
+
+  return { list, add, disable, enable, revokeSessions, setRole, resetPassword };
+}
