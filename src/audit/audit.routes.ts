@@ -96,8 +96,9 @@ export function createAuditHandlers(deps: { audit: AuditService; officers: Offic
       },
     });
     const name = `kakunin-audit-${officer.ordererCode}-${tokyoDate(clock.now()).replaceAll("-", "")}${shiftJis ? "-sjis" : ""}.${format}`;
-    res.set("Content-Type", format === "csv" ? `text/csv; charset=${shiftJis ? "Shift_JIS" : "utf-8"}` : "application/jsonl; charset=utf-8");
+    // After attachment(), which would set a type from the file name.
     res.attachment(name);
+    res.set("Content-Type", format === "csv" ? `text/csv; charset=${shiftJis ? "Shift_JIS" : "utf-8"}` : "application/jsonl; charset=utf-8");
     let chunk = "";
     const flush = async () => {
       // Shift_JIS (Windows' CP932, what Excel opens) has no BOM; characters it lacks become "?".

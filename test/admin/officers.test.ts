@@ -204,7 +204,7 @@ describe("orderer administrators: /admin/officers", () => {
     };
     const state = stateOf();
     for (const action of ["disable", "enable", "reset-password", "revoke-sessions", "role"]) {
-      const fields = action === "role" ? { role: "officer" } : {};
+      const fields: Record<string, string> = action === "role" ? { role: "officer" } : {};
       const foreign = await act(agent, "aomori-sato", action, fields);
       const unknown = await act(agent, "nobody-at-all", action, fields);
       expect(foreign.status, action).to.equal(404);
