@@ -214,7 +214,7 @@ export function createApp(deps: AppDeps): KakuninApp {
   const notifications = createNotificationHandlers({ notifications: services.notifications });
   const officerAdministration = createOfficerAdministrationHandlers({ administration: services.officerAdministration, clock });
   const invitations = createInvitationHandlers({ invitations: services.invitations });
-  const auditTrail = createAuditHandlers({ audit: services.audit, officers: services.officers, clock });
+  const auditTrail = createAuditHandlers({ audit: services.audit, findOfficer: services.officers.findByLogin, clock });
 
   app.get("/", (req, res) => res.redirect(303, req.user ? "/verify" : "/login"));
   app.get("/orderers", orderers.acceptingList);

@@ -33,7 +33,7 @@ import { createInvitationService } from "./officers/invitation.service.js";
 import { createOfficerAdministration } from "./officers/officer-administration.service.js";
 import { createOfficerRepository } from "./officers/officer.repository.js";
 import { createOfficerService } from "./officers/officer.service.js";
-import type { MailTransport } from "./notifications/mailer.js";
+import { describeSendError, type MailTransport } from "./notifications/mailer.js";
 import { createOrdererRepository } from "./orderers/orderer.repository.js";
 import { createOrdererService } from "./orderers/orderer.service.js";
 import { limitArgon2 } from "./security/argon2-limiter.js";
@@ -126,7 +126,8 @@ export function createServices({
   const officerService = createOfficerService({ officers, orderers, sessions, tx, clock, hasher, audit });
   const sessionService = createSessionService({ sessions, tx, audit });
   const invitationService = createInvitationService({
-    invitations, officers, officerService, mailboxes, tx, clock, hasher, audit, ...(smtp ? { mailer: { ...smtp, publicBaseUrl: settings.publicBaseUrl } } : {}),
+    invitations, officers, officerService, mailboxesOf: mailboxes.list, tx, clock, hasher, audit,
+    ...(smtp ? { mailer: { send: smtp.transport.send, describeError: describeSendError, from: smtp.from, publicBaseUrl: settings.publicBaseUrl } } : {}),
   });
   const mail = createMailService({ mailboxes, outbox, orderers, tx, clock, audit, settings });
   const webhookService = createWebhookService({ webhooks, outbox, orderers, tx, clock, audit, settings: webhookSettings });

@@ -3,7 +3,6 @@ import iconv from "iconv-lite";
 import type { Clock } from "../clock.js";
 import { tokyoDate } from "../format/era-date.js";
 import { normalizeLogin } from "../format/normalize.js";
-import type { OfficerService } from "../officers/officer.service.js";
 import type { Problem } from "../result.js";
 import { checkExportDate, formatExport, ordererFailedEvents, ORDERER_FAILED_EVENT, type ExportFormat } from "./audit-export.js";
 import { toAuditPageView, type AuditFilterValues } from "./audit-page.presenter.js";
@@ -21,9 +20,10 @@ type AuditQuery = {
   format?: ExportFormat; encoding: "utf-8" | "shift_jis";
 };
 
-/** The orderer's own audit trail for its administrators: a page in the browser and the downloads. */
-export function createAuditHandlers(deps: { audit: AuditService; officers: OfficerService; clock: Clock }) {
-  const { audit, officers, clock } = deps;
+/** The orderer's own audit trail for its administrators: a page in the browser and the downloads.
+ * `findOfficer` looks a login up (the audit folder does not depend on the officers'). */
+export function createAuditHandlers(deps: { audit: AuditService; findOfficer: (login: string) => { id: number; ordererCode: string } | undefined; clock: Clock }) {
+  const { audit, findOfficer, clock } = deps;
 
   /** The query's filters, each bad one named; an officer or a cursor of another orderer is refused like an unknown one. */
   function readQuery(req: Request): { query: AuditQuery; problems: Problem[] } {
@@ -40,7 +40,7 @@ export function createAuditHandlers(deps: { audit: AuditService; officers: Offic
     }
     if (query.since && query.until && query.since > query.until) problems.push({ field: "to", message: "終了日は開始日以降の日付にしてください。" });
     if (values.officer !== "") {
-      const officer = officers.findByLogin(values.officer);
+      const officer = findOfficer(values.officer);
       if (officer && officer.ordererCode === ordererCode) query.officerId = officer.id;
       else problems.push({ field: "officer", message: `所属の職員にログインID「${normalizeLogin(values.officer).slice(0, 64)}」はいません。` });
     }

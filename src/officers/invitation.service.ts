@@ -3,8 +3,6 @@ import type { AuditService } from "../audit/audit.service.js";
 import type { Clock } from "../clock.js";
 import type { Transactions } from "../db/transactions.js";
 import { parseMailAddress } from "../format/mail-address.js";
-import type { MailboxRepository } from "../notifications/mailbox.repository.js";
-import { describeSendError, type MailTransport } from "../notifications/mailer.js";
 import { refusal, success, type Outcome } from "../result.js";
 import type { Hasher } from "../security/hasher.js";
 import type { InvitationRepository } from "./invitation.repository.js";
@@ -19,8 +17,15 @@ export const INVITATION_VALID_MS = 72 * 60 * 60 * 1000;
 const SEND_TIMEOUT_MS = 20_000;
 
 /** SMTP as the invitations use it: straight to the relay, never through the outbox (whose rows keep
- * mail bodies in the database, and an invitation's body holds its token). */
-export type InvitationMailer = { transport: MailTransport; from: string; publicBaseUrl: string };
+ * mail bodies in the database, and an invitation's body holds its token). The composition root
+ * builds it over the notifications' transport. */
+export type InvitationMailer = {
+  send(mail: { from: string; to: string; subject: string; text: string; messageId: string }): Promise<void>;
+  /** The relay's refusal or the connection's failure in one line, without credentials. */
+  describeError(error: unknown): string;
+  from: string;
+  publicBaseUrl: string;
+};
 
 export type InvitationLookup = { ok: true; officer: Officer; expiresAt: string } | { ok: false; reason: "unknown" | "expired" };
 
@@ -41,14 +46,16 @@ const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
  * orderer's registered mailboxes, so a set-password link never leaves the municipality.
  */
 export function createInvitationService(deps: {
-  invitations: InvitationRepository; officers: OfficerRepository; officerService: OfficerService; mailboxes: MailboxRepository;
+  invitations: InvitationRepository; officers: OfficerRepository; officerService: OfficerService;
+  /** The orderer's registered mailboxes (orderer mail add). */
+  mailboxesOf: (ordererId: number) => string[];
   tx: Transactions; clock: Clock; hasher: Hasher; audit: AuditService; mailer?: InvitationMailer;
 }) {
-  const { invitations, officers, officerService, mailboxes, tx, clock, hasher, audit, mailer } = deps;
+  const { invitations, officers, officerService, mailboxesOf, tx, clock, hasher, audit, mailer } = deps;
 
   /** The domains an invitation may go to, or none when no mail can be sent. */
   const domainsOf = (ordererId: number): string[] =>
-    mailer ? [...new Set(mailboxes.list(ordererId).map((address) => address.slice(address.lastIndexOf("@") + 1)))] : [];
+    mailer ? [...new Set(mailboxesOf(ordererId).map((address) => address.slice(address.lastIndexOf("@") + 1)))] : [];
 
   async function send(to: string, officer: { login: string; displayName: string; ordererName: string }, token: string): Promise<Outcome<void>> {
     const link = `${mailer!.publicBaseUrl}/invitations/${token}`;
@@ -68,10 +75,10 @@ export function createInvitationService(deps: {
     });
     try {
       const messageId = `<${randomUUID()}@${new URL(mailer!.publicBaseUrl).hostname || "kakunin.invalid"}>`;
-      await Promise.race([mailer!.transport.send({ from: mailer!.from, to, subject: "【Kakunin】アカウントのご案内（パスワードの設定）", text, messageId }), timeout]);
+      await Promise.race([mailer!.send({ from: mailer!.from, to, subject: "【Kakunin】アカウントのご案内（パスワードの設定）", text, messageId }), timeout]);
       return success(undefined);
     } catch (error) {
-      return refusal({ field: "email", message: `招待メールを送信できませんでした（${describeSendError(error)}）。職員は登録されていません。時間をおいてもう一度お試しいただくか、初回パスワードで登録してください。` });
+      return refusal({ field: "email", message: `招待メールを送信できませんでした（${mailer!.describeError(error)}）。職員は登録されていません。時間をおいてもう一度お試しいただくか、初回パスワードで登録してください。` });
     } finally {
       clearTimeout(timer);
     }
