@@ -3,6 +3,7 @@ import type { Clock } from "../clock.js";
 import { readForm } from "../http/forms.js";
 import type { Problem } from "../result.js";
 import type { AdministrationResult, OfficerAdministration } from "./officer-administration.service.js";
+import type { Officer } from "./officer.repository.js";
 import { toOfficersView, toOneTimePasswordView } from "./officer.presenter.js";
 
 const ADD_FIELDS = { login: 64, displayName: 100, email: 254 };
@@ -51,17 +52,21 @@ export function createOfficerAdministrationHandlers(deps: { administration: Offi
 
   const login = (req: Request) => String(req.params.login);
 
+  /** An action without fields of its own on the officer named in the path. */
+  const act = <T>(run: (administrator: Officer, login: string) => AdministrationResult<T>, done: (value: T) => string): RequestHandler =>
+    (req, res, next) => {
+      readForm(req, {});
+      answer(req, res, next, run(req.user!, login(req)), done);
+    };
+
   /** POST /admin/officers/:login/disable: the officer can no longer log in; their sessions end. */
-  const disable: RequestHandler = (req, res, next) =>
-    readForm(req, {}) && answer(req, res, next, administration.disable(req.user!, login(req)), (o) => `${o.displayName}（${o.login}）さんを停止しました。`);
+  const disable = act(administration.disable, (o) => `${o.displayName}（${o.login}）さんを停止しました。`);
 
   /** POST /admin/officers/:login/enable: the officer may log in again. */
-  const enable: RequestHandler = (req, res, next) =>
-    readForm(req, {}) && answer(req, res, next, administration.enable(req.user!, login(req)), (o) => `${o.displayName}（${o.login}）さんを有効にしました。`);
+  const enable = act(administration.enable, (o) => `${o.displayName}（${o.login}）さんを有効にしました。`);
 
   /** POST /admin/officers/:login/revoke-sessions: every session of the officer ends. */
-  const revokeSessions: RequestHandler = (req, res, next) =>
-    readForm(req, {}) && answer(req, res, next, administration.revokeSessions(req.user!, login(req)), (r) => `${r.officer.displayName}（${r.officer.login}）さんのログイン中のセッションを${r.ended}件終了しました。`);
+  const revokeSessions = act(administration.revokeSessions, (r) => `${r.officer.displayName}（${r.officer.login}）さんのログイン中のセッションを${r.ended}件終了しました。`);
 
   /** POST /admin/officers/:login/role (field role: officer|admin): makes or unmakes an administrator. */
   const setRole: RequestHandler = (req, res, next) => {

@@ -73,6 +73,8 @@ describe("orderer administrators: invitations by mail", () => {
     expect((await refused.post("/login").type("form").send({ _csrf: csrfTokenOf(login.text), username: "mutsu-sato", password: NEW_PASSWORD })).status).to.equal(401);
 
     const mismatch = await setPassword(path, NEW_PASSWORD, "something else entirely here");
+    expect(mismatch.form.headers["referrer-policy"]).to.equal("no-referrer");
+    expect(mismatch.form.headers["cache-control"]).to.equal("no-store");
     expect(mismatch.form.text).to.contain("mutsu-sato").and.to.contain("15文字以上");
     expect(mismatch.res.status).to.equal(400);
     const weak = await setPassword(path, "short");
