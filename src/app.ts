@@ -252,6 +252,7 @@ export function createApp(deps: AppDeps): KakuninApp {
   app.post("/admin/officers/:login/reset-password", administratorOnly, officerAdministration.resetPassword);
   app.post("/admin/officers/:login/revoke-sessions", administratorOnly, officerAdministration.revokeSessions);
   app.post("/admin/officers/:login/role", administratorOnly, officerAdministration.setRole);
+  app.post("/admin/officers/:login/invitation", administratorOnly, officerAdministration.resendInvitation);
   app.get("/admin/audit", administratorOnly, auditTrail.page);
 
   app.use((_req, res) => {

@@ -91,6 +91,20 @@ export function createInvitationService(deps: {
     return true;
   });
 
+  /** The token's hash, valid 72 hours from now, and its audit row; in the caller's transaction. */
+  function recordInvitation(administrator: Officer, officer: Officer, token: string, address: string, outcome: "sent" | "resent") {
+    const now = clock.now();
+    invitations.save({
+      officerId: officer.id, tokenHash: hashToken(token), address, invitedBy: administrator.login,
+      expiresAt: new Date(now.getTime() + INVITATION_VALID_MS).toISOString(),
+    }, now.toISOString());
+    audit.appendInTransaction({
+      event: "officer_invite", outcome, actorKind: "officer", actor: administrator.login, officerId: officer.id,
+      ordererCode: officer.ordererCode, detail: { login: officer.login, address },
+    });
+  }
+  const saveInvitation = tx.transaction(recordInvitation);
+
   function lookUp(token: string): InvitationLookup & { invitationId?: number } {
     const invitation = TOKEN_PATTERN.test(token) ? invitations.findByTokenHash(hashToken(token)) : undefined;
     const officer = invitation && invitation.acceptedAt === null ? officers.findById(invitation.officerId) : undefined;
@@ -119,19 +133,22 @@ export function createInvitationService(deps: {
       const token = randomBytes(32).toString("base64url");
       const added = await officerService.addInvited({ ...input, ordererCode: administrator.ordererCode }, administrator, {
         send: () => send(address, { login: input.login, displayName: input.displayName, ordererName: administrator.ordererName }, token),
-        record: (officer) => {
-          const now = clock.now();
-          invitations.save({
-            officerId: officer.id, tokenHash: hashToken(token), address, invitedBy: administrator.login,
-            expiresAt: new Date(now.getTime() + INVITATION_VALID_MS).toISOString(),
-          }, now.toISOString());
-          audit.appendInTransaction({
-            event: "officer_invite", outcome: "sent", actorKind: "officer", actor: administrator.login, officerId: officer.id,
-            ordererCode: officer.ordererCode, detail: { login: officer.login, address },
-          });
-        },
+        record: (officer) => recordInvitation(administrator, officer, token, address, "sent"),
       });
       return added.ok ? success({ officer: added.value, address }) : added;
+    },
+
+    /** A new link for an invitation not yet accepted (expired, or the mail lost), to the same address;
+     * the old link stops working once the relay took the new mail. */
+    async resend(administrator: Officer, officer: Officer): Promise<Outcome<{ officer: Officer; address: string }>> {
+      const pending = invitations.findByOfficer(officer.id);
+      if (!pending || pending.acceptedAt !== null) return refusal({ field: "officers", message: "この職員への招待はありません。" });
+      if (domainsOf(administrator.ordererId).length === 0) return refusal({ field: "officers", message: "招待メールは送れません（メール送信が設定されていないか、所属のメールアドレスが登録されていません）。" });
+      const token = randomBytes(32).toString("base64url");
+      const sent = await send(pending.address, officer, token);
+      if (!sent.ok) return refusal({ field: "officers", message: sent.problems[0]!.message.replace("職員は登録されていません。", "これまでのリンクはそのまま使えます。") });
+      saveInvitation.immediate(administrator, officer, token, pending.address, "resent");
+      return success({ officer, address: pending.address });
     },
 
     /** The invited officer behind a link, while it may still be used. */

@@ -107,6 +107,14 @@ export function createOfficerAdministration(deps: { officers: OfficerRepository;
       return ended.ok ? { ok: true, value: { officer: found.value, ended: ended.value } } : { ok: false, reason: "not-found" };
     },
 
+    /** A new invitation link to the invited officer's address (the old one then stops working). */
+    async resendInvitation(administrator: Officer, login: string): Promise<AdministrationResult<{ officer: Officer; address: string }>> {
+      const found = reach(administrator, login);
+      if (!found.ok) return found;
+      const resent = await invitations.resend(administrator, found.value);
+      return resent.ok ? resent : refused(resent.problems[0]!.message);
+    },
+
     /** Makes or unmakes an administrator: never above one's own rank, never oneself down, never the last one. */
     setRole(administrator: Officer, login: string, rawRole: string): AdministrationResult<Officer> {
       const found = reach(administrator, login);

@@ -82,5 +82,11 @@ export function createOfficerAdministrationHandlers(deps: { administration: Offi
     res.render("admin/one-time-password", toOneTimePasswordView(reset.value.officer, reset.value.initialPassword!, "reset"));
   };
 
-  return { list, add, disable, enable, revokeSessions, setRole, resetPassword };
+  /** POST /admin/officers/:login/invitation: mails the invited officer a new link (72 hours from now). */
+  const resendInvitation: RequestHandler = async (req, res, next) => {
+    readForm(req, {});
+    answer(req, res, next, await administration.resendInvitation(req.user!, login(req)), (r) => `${r.officer.displayName}（${r.officer.login}）さんに招待メールを再送しました（${r.address}）。`);
+  };
+
+  return { list, add, disable, enable, revokeSessions, setRole, resetPassword, resendInvitation };
 }

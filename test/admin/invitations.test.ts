@@ -113,6 +113,19 @@ describe("orderer administrators: invitations by mail", () => {
     expect(world.services.officers.findByLogin("mutsu-sato")!.active).to.equal(false);
     const agent = await loginAs(world.app, administrator.login, administrator.password);
     expect((await agent.get("/admin/officers")).text).to.contain("招待中（期限切れ）");
+
+    // A new link to the same address, valid 72 hours from now; the old one stays dead.
+    const resent = await postForm(agent, "/admin/officers", "/admin/officers/mutsu-sato/invitation", {});
+    expect(resent.status).to.equal(303);
+    expect(smtp.received).to.have.length(2);
+    expect(smtp.received[1]!.envelopeTo).to.deep.equal(["sato@city.mutsu.lg.jp"]);
+    const fresh = linkOf(smtp);
+    expect(fresh.path).not.to.equal(path);
+    expect((await setPassword(path)).res.status).to.equal(404);
+    expect((await setPassword(fresh.path)).res.status).to.equal(200);
+    expect(world.services.officers.findByLogin("mutsu-sato")!.active).to.equal(true);
+    expect(world.db.prepare("SELECT outcome FROM audit_events WHERE event = 'officer_invite' ORDER BY id").all()).to.deep.equal([{ outcome: "sent" }, { outcome: "resent" }]);
+    expect((await postForm(agent, "/admin/officers", "/admin/officers/mutsu-sato/invitation", {})).status).to.equal(400);
   });
 
   it("when the address is outside the orderer's mailbox domains, then it is refused (400) naming the field, and nothing is mailed or added", async () => {

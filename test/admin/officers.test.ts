@@ -20,6 +20,7 @@ const adminRoutes = (login: string): [string, string, Record<string, string>][] 
   ["post", `/admin/officers/${login}/reset-password`, {}],
   ["post", `/admin/officers/${login}/revoke-sessions`, {}],
   ["post", `/admin/officers/${login}/role`, { role: "admin" }],
+  ["post", `/admin/officers/${login}/invitation`, {}],
   ["get", "/admin/audit", {}],
 ];
 
@@ -203,7 +204,7 @@ describe("orderer administrators: /admin/officers", () => {
       return { active: o.active, role: o.role, hash: o.passwordHash, mustChange: o.mustChangePassword };
     };
     const state = stateOf();
-    for (const action of ["disable", "enable", "reset-password", "revoke-sessions", "role"]) {
+    for (const action of ["disable", "enable", "reset-password", "revoke-sessions", "role", "invitation"]) {
       const fields: Record<string, string> = action === "role" ? { role: "officer" } : {};
       const foreign = await act(agent, "aomori-sato", action, fields);
       const unknown = await act(agent, "nobody-at-all", action, fields);
