@@ -3,7 +3,7 @@ import type { Problem } from "../result.js";
 import type { OfficerListing } from "./officer-administration.service.js";
 import type { Officer, OfficerRole } from "./officer.repository.js";
 
-export const ROLE_LABELS: Record<OfficerRole, string> = { officer: "職員", admin: "所属管理者" };
+const ROLE_LABELS: Record<OfficerRole, string> = { officer: "職員", admin: "所属管理者" };
 
 export type OfficerRowView = {
   login: string; displayName: string; role: string; state: string; lastLogin: string;
@@ -47,6 +47,12 @@ export function toOfficersView(administrator: Officer, listing: OfficerListing, 
     canInvite: listing.inviteDomains.length > 0,
   };
 }
+
+/** "佐藤 花子（mutsu-sato）": an officer as the flash messages name them. */
+export const officerName = (o: Officer) => `${o.displayName}（${o.login}）`;
+
+/** The role as the list shows it. */
+export const roleLabel = (role: OfficerRole) => ROLE_LABELS[role];
 
 /** The page that shows a one-time password, once. */
 export function toOneTimePasswordView(officer: Officer, password: string, reason: "added" | "reset") {

@@ -4,7 +4,7 @@ import { readForm } from "../http/forms.js";
 import type { Problem } from "../result.js";
 import type { AdministrationResult, OfficerAdministration } from "./officer-administration.service.js";
 import type { Officer } from "./officer.repository.js";
-import { toOfficersView, toOneTimePasswordView } from "./officer.presenter.js";
+import { officerName, roleLabel, toOfficersView, toOneTimePasswordView } from "./officer.presenter.js";
 
 const ADD_FIELDS = { login: 64, displayName: 100, email: 254 };
 const ROLE_FIELDS = { role: 16 };
@@ -42,7 +42,7 @@ export function createOfficerAdministrationHandlers(deps: { administration: Offi
     if (form.email.trim() !== "") {
       const invited = await administration.invite(req.user!, form);
       if (!invited.ok) return refused(invited.problems);
-      req.session.flash = `${invited.value.officer.displayName}（${invited.value.officer.login}）さんに招待メールを送りました（${invited.value.address}）。リンクの有効期限は72時間です。`;
+      req.session.flash = `${officerName(invited.value.officer)}さんに招待メールを送りました（${invited.value.address}）。リンクの有効期限は72時間です。`;
       return res.redirect(303, "/admin/officers");
     }
     const added = await administration.add(req.user!, form);
@@ -60,18 +60,18 @@ export function createOfficerAdministrationHandlers(deps: { administration: Offi
     };
 
   /** POST /admin/officers/:login/disable: the officer can no longer log in; their sessions end. */
-  const disable = act(administration.disable, (o) => `${o.displayName}（${o.login}）さんを停止しました。`);
+  const disable = act(administration.disable, (o) => `${officerName(o)}さんを停止しました。`);
 
   /** POST /admin/officers/:login/enable: the officer may log in again. */
-  const enable = act(administration.enable, (o) => `${o.displayName}（${o.login}）さんを有効にしました。`);
+  const enable = act(administration.enable, (o) => `${officerName(o)}さんを有効にしました。`);
 
   /** POST /admin/officers/:login/revoke-sessions: every session of the officer ends. */
-  const revokeSessions = act(administration.revokeSessions, (r) => `${r.officer.displayName}（${r.officer.login}）さんのログイン中のセッションを${r.ended}件終了しました。`);
+  const revokeSessions = act(administration.revokeSessions, (r) => `${officerName(r.officer)}さんのログイン中のセッションを${r.ended}件終了しました。`);
 
   /** POST /admin/officers/:login/role (field role: officer|admin): makes or unmakes an administrator. */
   const setRole: RequestHandler = (req, res, next) => {
     const form = readForm(req, ROLE_FIELDS);
-    answer(req, res, next, administration.setRole(req.user!, login(req), form.role), (o) => `${o.displayName}（${o.login}）さんの役割を「${o.role === "admin" ? "所属管理者" : "職員"}」にしました。`);
+    answer(req, res, next, administration.setRole(req.user!, login(req), form.role), (o) => `${officerName(o)}さんの役割を「${roleLabel(o.role)}」にしました。`);
   };
 
   /** POST /admin/officers/:login/reset-password: a new one-time password, shown once; the officer's sessions end. */
@@ -85,7 +85,7 @@ export function createOfficerAdministrationHandlers(deps: { administration: Offi
   /** POST /admin/officers/:login/invitation: mails the invited officer a new link (72 hours from now). */
   const resendInvitation: RequestHandler = async (req, res, next) => {
     readForm(req, {});
-    answer(req, res, next, await administration.resendInvitation(req.user!, login(req)), (r) => `${r.officer.displayName}（${r.officer.login}）さんに招待メールを再送しました（${r.address}）。`);
+    answer(req, res, next, await administration.resendInvitation(req.user!, login(req)), (r) => `${officerName(r.officer)}さんに招待メールを再送しました（${r.address}）。`);
   };
 
   return { list, add, disable, enable, revokeSessions, setRole, resetPassword, resendInvitation };
