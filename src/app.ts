@@ -7,7 +7,8 @@ import { requireBearer } from "./api/bearer.js";
 import { readApiDocument, translateValidationErrors, validateAgainst } from "./api/openapi.js";
 import { createAuthHandlers } from "./auth/auth.routes.js";
 import { createDeviceCookies } from "./auth/device-cookie.js";
-import { noStore, requireLogin, requirePasswordChanged, requireRecentAuthentication, requireSecondFactor } from "./auth/guards.js";
+import { createAuditHandlers } from "./audit/audit.routes.js";
+import { noStore, requireAdministrator, requireLogin, requirePasswordChanged, requireRecentAuthentication, requireSecondFactor } from "./auth/guards.js";
 import { createPassport } from "./auth/passport.js";
 import { createSecondStepHandlers } from "./auth/second-step.routes.js";
 import { createSignIn } from "./auth/sign-in.js";
@@ -30,6 +31,8 @@ import { unreadBadge } from "./notifications/notification.presenter.js";
 import type { UnreadCount } from "./notifications/notification.service.js";
 import { createMfaHandlers } from "./mfa/mfa.routes.js";
 import { createNotificationHandlers } from "./notifications/notifications.routes.js";
+import { createInvitationHandlers } from "./officers/invitations.routes.js";
+import { createOfficerAdministrationHandlers } from "./officers/officers.routes.js";
 import { createOrdererHandlers } from "./orderers/orderers.routes.js";
 import { publicDir, viewsDir } from "./paths.js";
 import { Argon2BusyError } from "./security/argon2-limiter.js";
@@ -165,6 +168,10 @@ export function createApp(deps: AppDeps): KakuninApp {
   const passwordChanged = [...loggedIn, requirePasswordChanged];
   const officerOnly = [...passwordChanged, requireSecondFactor];
   const recentlyAuthenticated = requireRecentAuthentication(clock);
+  // Every /admin route goes through this one list: an orderer's administrators only (anyone else:
+  // the 404), with a second factor enrolled (requireSecondFactor sends them to /account/mfa first).
+  const administratorOnly = [...officerOnly, requireAdministrator];
+  const administratorStepUp = requireRecentAuthentication(clock, () => "/admin/officers");
 
   // A file upload is read only for an officer and from this site (so a stranger cannot make the
   // service read megabytes), and before the CSRF check, which finds its token among the fields.
@@ -188,7 +195,9 @@ export function createApp(deps: AppDeps): KakuninApp {
       // The header's unread count, kept in the session and recounted only when it can have changed.
       const unread = services.notifications.headerUnreadCount(req.user, req.session.unread);
       if (unread !== req.session.unread) req.session.unread = unread;
-      res.locals.officer = { displayName: req.user.displayName, ordererName: req.user.ordererName, unreadNotices: unreadBadge(unread.count) };
+      res.locals.officer = {
+        displayName: req.user.displayName, ordererName: req.user.ordererName, unreadNotices: unreadBadge(unread.count), administrator: req.user.role === "admin",
+      };
     }
     next();
   };
@@ -199,7 +208,7 @@ export function createApp(deps: AppDeps): KakuninApp {
   const newSessionLimit = services.createNewSessionLimit();
   app.use((req, res, next) => {
     if (req.user) return exposeCsrfToken(req, res, next);
-    if (!FORM_PATHS.has(req.path)) return next();
+    if (!FORM_PATHS.has(req.path) && !INVITATION_PATH.test(req.path)) return next();
     newSessionLimit(req, res, (error?: unknown) => (error ? next(error) : exposeCsrfToken(req, res, next)));
   });
 
@@ -217,6 +226,9 @@ export function createApp(deps: AppDeps): KakuninApp {
   const contracts = createContractHandlers({ contracts: services.contracts, clock });
   const notifications = createNotificationHandlers({ notifications: services.notifications });
   const sso = createSsoHandlers({ sso: services.sso, signIn, logger, secure: config.cookieSecure });
+  const officerAdministration = createOfficerAdministrationHandlers({ administration: services.officerAdministration, clock });
+  const invitations = createInvitationHandlers({ invitations: services.invitations });
+  const auditTrail = createAuditHandlers({ audit: services.audit, findOfficer: services.officers.findByLogin, clock });
 
   app.get("/", (req, res) => res.redirect(303, req.user ? "/verify" : "/login"));
   app.get("/orderers", orderers.acceptingList);
@@ -256,6 +268,20 @@ export function createApp(deps: AppDeps): KakuninApp {
   app.get("/notifications", officerOnly, notifications.list);
   app.post("/notifications/read", officerOnly, notifications.markAllRead);
   app.get("/notifications/:id", officerOnly, notifications.open);
+  app.get("/invitations/:token", noStore, invitations.show);
+  app.post("/invitations/:token", noStore, invitations.accept);
+  app.get("/admin/officers", administratorOnly, officerAdministration.list);
+  // Every administrator action asks for the password or a code again after 5 minutes (step-up),
+  // and comes back to the list (the action's own form is not replayed).
+  app.post("/admin/officers", administratorOnly, administratorStepUp, officerAdministration.add);
+  app.post("/admin/officers/:login/disable", administratorOnly, administratorStepUp, officerAdministration.disable);
+  app.post("/admin/officers/:login/enable", administratorOnly, administratorStepUp, officerAdministration.enable);
+  app.post("/admin/officers/:login/reset-password", administratorOnly, administratorStepUp, officerAdministration.resetPassword);
+  app.post("/admin/officers/:login/reset-second-factor", administratorOnly, administratorStepUp, officerAdministration.resetSecondFactor);
+  app.post("/admin/officers/:login/revoke-sessions", administratorOnly, administratorStepUp, officerAdministration.revokeSessions);
+  app.post("/admin/officers/:login/role", administratorOnly, administratorStepUp, officerAdministration.setRole);
+  app.post("/admin/officers/:login/invitation", administratorOnly, administratorStepUp, officerAdministration.resendInvitation);
+  app.get("/admin/audit", administratorOnly, auditTrail.page);
 
   app.use((_req, res) => {
     res.status(404).render("errors/error", { title: "ページが見つかりません", heading: "ページが見つかりません", status: 404 });
@@ -306,6 +332,8 @@ const API_BODY_LIMIT = "16kb";
 
 /** The anonymous pages that hold a form, and so a CSRF token (in a session of their own). */
 const FORM_PATHS = new Set(["/login", "/login/mfa", "/password", "/logout", "/login/sso", SSO_CALLBACK_PATH]);
+/** An invited officer's set-password page (a form, anonymous). */
+const INVITATION_PATH = /^\/invitations\/[^/]+$/;
 
 const ERROR_HEADINGS: Record<number, string> = {
   400: "入力内容を受け付けられませんでした",

@@ -30,8 +30,12 @@ import { createNotificationService } from "./notifications/notification.service.
 import { createOutboxRepository } from "./notifications/outbox.repository.js";
 import { createWebhookRepository } from "./notifications/webhook.repository.js";
 import { createWebhookService, type WebhookKeys, type WebhookSettings } from "./notifications/webhook.service.js";
+import { createInvitationRepository } from "./officers/invitation.repository.js";
+import { createInvitationService } from "./officers/invitation.service.js";
+import { createOfficerAdministration } from "./officers/officer-administration.service.js";
 import { createOfficerRepository } from "./officers/officer.repository.js";
 import { createOfficerService } from "./officers/officer.service.js";
+import { describeSendError, type MailTransport } from "./notifications/mailer.js";
 import { createOrdererRepository } from "./orderers/orderer.repository.js";
 import { createOrdererService } from "./orderers/orderer.service.js";
 import { limitArgon2 } from "./security/argon2-limiter.js";
@@ -65,6 +69,7 @@ export function createRepositories(db: Db) {
     orderers: createOrdererRepository(db),
     officers: createOfficerRepository(db),
     secondFactors: createSecondFactorRepository(db),
+    invitations: createInvitationRepository(db),
     sessions: createSessionRepository(db),
     guarantees: createGuaranteeRepository(db),
     holdings: createHoldingRepository(db),
@@ -87,10 +92,12 @@ export type Repositories = ReturnType<typeof createRepositories>;
  * `tokenKeys`: the API access tokens' key pair; a new one per process unless given (tests sign their own tokens).
  * `webhooks`: the SSRF policy and the key pair sealing the endpoints' secrets, the officers' TOTP
  * secrets and the orderers' identity-provider client secrets (WEBHOOK_KEY_FILE); the policy's
- * `production` decides whether a provider may be plain http on loopback. */
+ * `production` decides whether a provider may be plain http on loopback.
+ * `smtp`: the relay (SMTP_URL) and MAIL_FROM for the mails sent while a request waits (invitations);
+ * without it, officers are added with one-time passwords only. */
 export type ServiceDeps = {
   db: Db; clock: Clock; hasher: Hasher; limits?: Limits; loginNames?: LoginNameHash; notifications?: NotificationSettings; tokenKeys?: TokenKeys;
-  webhooks?: WebhookSettings;
+  webhooks?: WebhookSettings; smtp?: { transport: MailTransport; from: string };
 };
 
 /** Where identity providers send officers back: `${PUBLIC_BASE_URL}/login/sso/callback`. */
@@ -118,11 +125,11 @@ export const inMemoryWebhookKeys = (): WebhookKeys => webhookKeysOf(generateSeal
 export function createServices({
   db, clock, hasher, limits = PRODUCTION_LIMITS, loginNames = NO_LOGIN_NAME_HASH, notifications: settings = LOCAL_NOTIFICATIONS, tokenKeys,
   // Tests and tools: loopback receivers allowed, keys in memory. The service and the CLI pass their own.
-  webhooks: webhookSettings = { policy: { production: false, allowedHosts: [] }, keys: inMemoryWebhookKeys() },
+  webhooks: webhookSettings = { policy: { production: false, allowedHosts: [] }, keys: inMemoryWebhookKeys() }, smtp,
 }: ServiceDeps) {
   const repositories = createRepositories(db);
   const {
-    audit: auditRows, auditCheckpoints, issuers, orderers, officers, sessions, guarantees, holdings, contracts, throttleCounters, events, outbox, mailboxes,
+    audit: auditRows, auditCheckpoints, issuers, orderers, officers, invitations, sessions, guarantees, holdings, contracts, throttleCounters, events, outbox, mailboxes,
     apiClients, webhooks, secondFactors, sso,
   } = repositories;
   const tx = createTransactions(db);
@@ -133,6 +140,10 @@ export function createServices({
   const sessionService = createSessionService({ sessions, tx, audit });
   // TOTP secrets are sealed with the webhook secrets' key pair (WEBHOOK_KEY_FILE): one key to keep.
   const secondFactorService = createSecondFactorService({ factors: secondFactors, officers, sessions, tx, clock, audit, keys: webhookSettings.keys });
+  const invitationService = createInvitationService({
+    invitations, officers, officerService, mailboxesOf: mailboxes.list, tx, clock, hasher, audit,
+    ...(smtp ? { mailer: { send: smtp.transport.send, describeError: describeSendError, from: smtp.from, publicBaseUrl: settings.publicBaseUrl } } : {}),
+  });
   const mail = createMailService({ mailboxes, outbox, orderers, tx, clock, audit, settings });
   const webhookService = createWebhookService({ webhooks, outbox, orderers, tx, clock, audit, settings: webhookSettings });
   const notifications = createNotificationService({ events, contracts, mail, webhooks: webhookService, tx, clock, audit, settings });
@@ -150,6 +161,9 @@ export function createServices({
     issuers: createIssuerService({ issuers, tx, clock, audit }),
     orderers: createOrdererService({ orderers, tx, clock, audit }),
     officers: officerService,
+    invitations: invitationService,
+    /** What an orderer's administrator may do to its officers (/admin/officers). */
+    officerAdministration: createOfficerAdministration({ officers, officerService, invitations: invitationService, resetSecondFactor: secondFactorService.resetSecondFactor }),
     issuance: createIssuanceService({ guarantees, issuers, orderers, tx, clock, hasher, audit }),
     // Every change of a guarantee records its events in the change's own transaction.
     guarantees: createGuaranteeService({ guarantees, issuers, tx, clock, hasher, audit, onChange: notifications.recordGuaranteeChange }),

@@ -10,6 +10,7 @@ import { createHasher } from "./security/hasher.js";
 import { createLoginNameHash } from "./security/keyed-hash.js";
 import { createServices, webhookKeysOf } from "./composition.js";
 import { notificationSettings } from "./notifications/mail.service.js";
+import { createSmtpTransport } from "./notifications/mailer.js";
 import { startNotifications } from "./notifications/notification.runner.js";
 import { loadOrCreateSealingKey } from "./security/sealed-box.js";
 
@@ -95,9 +96,12 @@ async function main(logger: Logger): Promise<void> {
   }
   if (webhookKey.created) logger.warn({ keyFile: config.webhooks.keyFile }, "created the webhook key: back it up with the audit signing key, not with the database");
   const hasher = await createHasher(config.argon2);
+  // Invitations are mailed while the administrator waits, over their own connection to the relay.
+  const invitationTransport = config.mail.smtpUrl === null ? undefined : createSmtpTransport(config.mail.smtpUrl);
   const services = createServices({
     db, clock: systemClock, hasher, limits: config.limits, loginNames: createLoginNameHash(config.sessionSecrets[0]!),
     notifications: notificationSettings(config.mail),
+    ...(invitationTransport ? { smtp: { transport: invitationTransport, from: config.mail.from } } : {}),
     webhooks: { policy: { production: config.nodeEnv === "production", allowedHosts: config.webhooks.allowedHosts }, keys: webhookKeysOf(webhookKey) },
   });
   const checkpoints = services.audit.scheduleCheckpoints(
@@ -159,6 +163,7 @@ async function main(logger: Logger): Promise<void> {
       // The mail in hand is accepted and marked, and the last rows (the requests just finished)
       // are signed, before the database closes.
       await notifications.stop();
+      invitationTransport?.close();
       checkpoints.stop();
       // Closing checkpoints the WAL into the database file and removes the -wal file.
       db.close();

@@ -35,7 +35,19 @@ export type ExportScope = { orderer: string | null; since: string | null; until:
 export type ExportOptions = {
   scope: ExportScope;
   checkpoints: Checkpoint[];
+  /** Only the records this keeps (the browser's officer and event filters), chosen after the masking. */
+  keep?: (record: ExportRecord) => boolean;
 };
+
+/** The events an orderer sees as the one ORDERER_FAILED_EVENT; filtering by any of them means all of them. */
+export const ordererFailedEvents = (): string[] => [...FAILED_VERIFICATION_EVENTS];
+
+/** One row as its orderer sees it (the failed verifications made alike); the hashes are the export's concern. */
+export function toOrdererRecord(row: AuditRow): ExportRecord {
+  const record = toRecord(row);
+  if (FAILED_VERIFICATION_EVENTS.has(row.event)) Object.assign(record, { event: ORDERER_FAILED_EVENT, outcome: ORDERER_FAILED_OUTCOME, detail: null, hash: null });
+  return record;
+}
 
 const TOKYO_OFFSET_MS = 9 * 60 * 60 * 1000; // Japan has kept UTC+9 without summer time since 1951.
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -72,12 +84,9 @@ function toCheckpointRecord(c: Checkpoint): CheckpointRecord {
  */
 function* ordererView(rows: Iterable<AuditRow>, hiddenHashes: Set<number>): IterableIterator<ExportRecord> {
   for (const row of rows) {
-    const record = toRecord(row);
+    const record = toOrdererRecord(row);
     if (hiddenHashes.has(row.id - 1)) record.prev_hash = null;
-    if (FAILED_VERIFICATION_EVENTS.has(row.event)) {
-      Object.assign(record, { event: ORDERER_FAILED_EVENT, outcome: ORDERER_FAILED_OUTCOME, detail: null, hash: null });
-      hiddenHashes.add(row.id);
-    }
+    if (record.hash === null) hiddenHashes.add(row.id);
     yield record;
   }
 }
@@ -99,7 +108,9 @@ function toRecord(row: AuditRow): ExportRecord {
 export function* formatExport(rows: Iterable<AuditRow>, format: ExportFormat, options: ExportOptions): IterableIterator<string> {
   const hidden = new Set<number>();
   // An orderer's own export: failed verifications made alike, and the hashes that would tell them apart withheld.
-  const records = options.scope.orderer !== null ? ordererView(rows, hidden) : (function* () { for (const row of rows) yield toRecord(row); })();
+  const all = options.scope.orderer !== null ? ordererView(rows, hidden) : (function* () { for (const row of rows) yield toRecord(row); })();
+  const keep = options.keep;
+  const records = keep ? (function* () { for (const record of all) if (keep(record)) yield record; })() : all;
   // Read after the rows: `hidden` is complete only once they are all written.
   const checkpoints = () => options.checkpoints.filter((c) => !hidden.has(c.rowId)).map(toCheckpointRecord);
   if (format === "csv") {

@@ -34,6 +34,9 @@ export type AuditRow = {
 
 export const GENESIS_HASH = "0".repeat(64);
 
+/** Sorts after every stored instant ("2026-…Z"). */
+const LATEST_INSTANT = "\uffff";
+
 type RawRow = {
   id: number; occurred_at: string; event: string; outcome: string; actor_kind: AuditActorKind;
   actor: string | null; officer_id: number | null; orderer_code: string | null; client_address: string | null;
@@ -82,6 +85,16 @@ export function createAuditRepository(db: Db) {
   const ordererInRange = db.prepare<{ ordererCode: string; from: string; until: string }, RawRow>(`
     SELECT * FROM audit_events
      WHERE orderer_code = @ordererCode AND occurred_at >= @from AND occurred_at < @until ORDER BY occurred_at, id`);
+  // One orderer's page, newest first, after a keyset cursor (the last row shown: its time, then its
+  // id): the (orderer_code, occurred_at) index read backwards, its rowid breaking ties. The officer
+  // and event filters are checked on the rows that index finds.
+  const ordererPage = db.prepare<{ ordererCode: string; from: string; until: string; beforeAt: string; beforeId: number; officerId: number | null; events: string | null; limit: number }, RawRow>(`
+    SELECT * FROM audit_events
+     WHERE orderer_code = @ordererCode AND occurred_at >= @from AND occurred_at < @until
+       AND (occurred_at < @beforeAt OR (occurred_at = @beforeAt AND id < @beforeId))
+       AND (@officerId IS NULL OR officer_id = @officerId)
+       AND (@events IS NULL OR event IN (SELECT value FROM json_each(@events)))
+     ORDER BY occurred_at DESC, id DESC LIMIT @limit`);
 
   return {
     /** Appends one row. Call inside the caller's transaction so that the event and what it
@@ -125,6 +138,16 @@ export function createAuditRepository(db: Db) {
     },
     /** Rows after `id` (all with 0): a checkpoint counts only the rows since the one before it. */
     countAfter: (id: number): number => countAfter.get({ id })!.n,
+    /** Up to `limit` rows of one orderer in [from, until), newest first, older than the cursor
+     * `before` (the last row of the previous page), of one officer and some events when given. */
+    pageOfOrderer(q: { ordererCode: string; from: string; until: string; before?: { occurredAt: string; id: number }; officerId?: number; events?: string[]; limit: number }): AuditRow[] {
+      return ordererPage.all({
+        ordererCode: q.ordererCode, from: q.from, until: q.until,
+        // No cursor: "after every row", the latest instant string and an id above any.
+        beforeAt: q.before?.occurredAt ?? LATEST_INSTANT, beforeId: q.before?.id ?? Number.MAX_SAFE_INTEGER,
+        officerId: q.officerId ?? null, events: q.events ? JSON.stringify(q.events) : null, limit: q.limit,
+      }).map(toAuditRow);
+    },
     /** Rows in [from, until) (UTC ISO instants), of one orderer if given (then in time order), in chain order. */
     *iterateRange(range: { ordererCode?: string; from: string; until: string }): IterableIterator<AuditRow> {
       const rows = range.ordererCode === undefined

@@ -105,6 +105,13 @@ export function createAuditService(deps: { audit: AuditRepository; checkpoints: 
     head(): { id: number; hash: string } | undefined {
       return repository.head();
     },
+    /** A page of one orderer's rows for the browser, newest first (see AuditRepository.pageOfOrderer);
+     * dates are Tokyo calendar days, both inclusive. */
+    ordererPage(filter: { ordererCode: string; since?: string; until?: string; before?: { occurredAt: string; id: number }; officerId?: number; events?: string[]; limit: number }): AuditRow[] {
+      const { since, until, ...rest } = filter;
+      return repository.pageOfOrderer({ ...rest, ...tokyoDateRange(since, until) });
+    },
+    findById: (id: number): AuditRow | undefined => repository.findById(id),
     /** The rows an export holds, in chain order, read lazily (a large trail is never in memory at once). */
     exportRows(filter: ExportFilter): IterableIterator<AuditRow> {
       const range = tokyoDateRange(filter.since, filter.until);

@@ -102,3 +102,10 @@ export function noStore(_req: Request, res: Response, next: NextFunction): void 
   res.set("Cache-Control", "no-store");
   next();
 }
+
+/** Everything under /admin is for the orderer's administrators. Anyone else gets the same 404 as an
+ * unknown page (the route is skipped, so the one 404 handler answers), so that it does not tell
+ * officers what is there. */
+export function requireAdministrator(req: Request, _res: Response, next: NextFunction): void {
+  next(req.user?.role === "admin" ? undefined : "route");
+}

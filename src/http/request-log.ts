@@ -9,6 +9,9 @@ const SAFE_REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{7,63}$/;
 /** Paths are logged up to this length (never the query string, which may carry anything). */
 const MAX_LOGGED_PATH = 256;
 
+/** Paths that carry a credential: an invitation's single-use token is logged as "…". */
+const SECRET_IN_PATH = /^(\/invitations\/)[^/]+/;
+
 /** What the logs may say about a session: enough to follow one through the log, useless to hijack it
  * (OWASP Logging: "hash session ids"). */
 export function sessionTag(sessionId: string): string {
@@ -46,7 +49,7 @@ export function createRequestLog(logger: Logger): RequestHandler {
         evt: "http_request",
         requestId,
         method: req.method,
-        path: (req.originalUrl.split("?")[0] ?? "").slice(0, MAX_LOGGED_PATH),
+        path: (req.originalUrl.split("?")[0] ?? "").replace(SECRET_IN_PATH, "$1…").slice(0, MAX_LOGGED_PATH),
         status,
         durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10,
         ip: req.ip,

@@ -48,7 +48,7 @@ export function createOfficerRepository(db: Db) {
   const all = db.prepare<[], OfficerRow>(`${SELECT} ORDER BY r.code, o.login`);
   const insert = db.prepare(`
     INSERT INTO officers (login, display_name, orderer_id, password_hash, active, must_change_password, role, password_changed_at, created_at)
-    VALUES (@login, @displayName, @ordererId, @passwordHash, 1, @mustChangePassword, @role, @now, @now)
+    VALUES (@login, @displayName, @ordererId, @passwordHash, @active, @mustChangePassword, @role, @now, @now)
     ON CONFLICT (login) DO NOTHING`);
   const setPassword = db.prepare(`
     UPDATE officers SET password_hash = @passwordHash, must_change_password = @mustChangePassword, password_changed_at = @now
@@ -63,8 +63,9 @@ export function createOfficerRepository(db: Db) {
     listByOrderer: (ordererCode: string) => byOrderer.all(ordererCode).map(toOfficer),
     list: () => all.all().map(toOfficer),
     /** The new id, or undefined when the login is taken. */
-    insert(o: { login: string; displayName: string; ordererId: number; passwordHash: string; mustChangePassword: boolean; role: OfficerRole }, now: string) {
-      const result = insert.run({ ...o, mustChangePassword: o.mustChangePassword ? 1 : 0, now });
+    /** Enabled unless `active` is false (an invited officer, until the invitation is accepted). */
+    insert(o: { login: string; displayName: string; ordererId: number; passwordHash: string; mustChangePassword: boolean; role: OfficerRole; active?: boolean }, now: string) {
+      const result = insert.run({ ...o, active: o.active === false ? 0 : 1, mustChangePassword: o.mustChangePassword ? 1 : 0, now });
       return result.changes === 1 ? Number(result.lastInsertRowid) : undefined;
     },
     setPassword: (id: number, passwordHash: string, mustChangePassword: boolean, now: string) =>

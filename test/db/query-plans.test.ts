@@ -137,6 +137,8 @@ describe("query plans: no statement reads a whole big table", () => {
     has(/FROM orderer_guarantees og .* ORDER BY og\.last_verified_at DESC, og\.guarantee_id DESC LIMIT @limit/);
     has(/FROM contracts WHERE orderer_id = @ordererId AND reference > @after .* ORDER BY reference LIMIT @limit/);
     has(/FROM audit_events WHERE orderer_code = @ordererCode/);
+    has(/FROM audit_events WHERE orderer_code = @ordererCode .* ORDER BY occurred_at DESC, id DESC LIMIT @limit/);
+    has(/FROM officers o JOIN officer_invitations i ON i\.officer_id = o\.id WHERE o\.orderer_id = \?/);
     has(/FROM sessions WHERE sid = \?/);
     has(/FROM throttle_counters WHERE scope = \? AND locked = 1/);
     expect(sqls.length).to.be.greaterThan(40);
@@ -160,6 +162,8 @@ describe("query plans: no statement reads a whole big table", () => {
     expect(planOfList(/FROM orderer_guarantees og .* LIMIT @limit/)).to.match(/SEARCH og USING INDEX orderer_guarantees_recent \(orderer_id=\? AND last_verified_at<\?\)/).and.not.match(/TEMP B-TREE/);
     expect(planOfList(/FROM contracts WHERE orderer_id = @ordererId AND reference > @after/)).to.match(/SEARCH contracts USING INDEX sqlite_autoindex_contracts_1 \(orderer_id=\? AND reference>\?\)/);
     expect(planOfList(/FROM audit_events WHERE orderer_code = @ordererCode/)).to.match(/audit_events_orderer_time/).and.not.match(/TEMP B-TREE/);
+    // The administrators' audit page: the orderer's rows newest first, read backwards off the same index.
+    expect(planOfList(/ORDER BY occurred_at DESC, id DESC LIMIT @limit/)).to.match(/SEARCH audit_events USING INDEX audit_events_orderer_time \(orderer_code=\? AND occurred_at>\? AND occurred_at<\?\)/).and.not.match(/TEMP B-TREE/);
   });
 
   it("when a statement does scan or sort (the check checked), then it is reported", () => {

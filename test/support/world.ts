@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Clock } from "../../src/clock.js";
 import { openMigratedDatabase, type Db } from "../../src/db/database.js";
-import { createRepositories, createServices, type Repositories, type Services } from "../../src/composition.js";
+import { createRepositories, createServices, type Repositories, type ServiceDeps, type Services } from "../../src/composition.js";
 import type { Limits } from "../../src/config.js";
 import type { NotificationSettings } from "../../src/notifications/mail.service.js";
 import type { WebhookSettings } from "../../src/notifications/webhook.service.js";
@@ -55,7 +55,7 @@ export type World = {
 };
 
 /** A fresh database file in a temporary folder, migrated, with its own services. */
-export async function buildWorld(options: { clock?: TestClock; argon2?: Argon2Params; limits?: Limits; sessionSecret?: string; notifications?: NotificationSettings; webhooks?: WebhookSettings } = {}): Promise<World> {
+export async function buildWorld(options: { clock?: TestClock; argon2?: Argon2Params; limits?: Limits; sessionSecret?: string; notifications?: NotificationSettings; webhooks?: WebhookSettings; smtp?: ServiceDeps["smtp"] } = {}): Promise<World> {
   const dir = mkdtempSync(path.join(tmpdir(), "kakunin-test-"));
   const databasePath = path.join(dir, "kakunin.sqlite");
   const db = openMigratedDatabase(databasePath);
@@ -64,7 +64,7 @@ export async function buildWorld(options: { clock?: TestClock; argon2?: Argon2Pa
   const loginNames = createLoginNameHash(options.sessionSecret ?? TEST_SESSION_SECRET);
   const services = createServices({
     db, clock, hasher, loginNames, ...(options.limits ? { limits: options.limits } : {}), ...(options.notifications ? { notifications: options.notifications } : {}),
-    ...(options.webhooks ? { webhooks: options.webhooks } : {}),
+    ...(options.webhooks ? { webhooks: options.webhooks } : {}), ...(options.smtp ? { smtp: options.smtp } : {}),
   });
   return {
     dir, databasePath, db, clock, hasher, services, repositories: createRepositories(db),

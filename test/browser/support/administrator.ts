@@ -1,0 +1,24 @@
+import type { Page } from "playwright-core";
+import { generateSync } from "otplib";
+import { createOfficerSession } from "./officer.js";
+import { runAdmin } from "./seed.js";
+import type { BrowserWorld } from "./world.js";
+
+/**
+ * The seeded officer made an administrator of むつ市 (by the CLI, as the issuer does it), signed in
+ * and sent, as every administrator without one is, to enrol a second factor, which it does by
+ * reading data-totp-secret: the one place browser tests become an administrator.
+ */
+export async function signInAsAdministrator(page: Page, world: BrowserWorld) {
+  const made = await runAdmin(world.databasePath, ["officer", "role", world.seeded.officer.login, "admin"]);
+  if (made.status !== 0) throw new Error(`officer role exited ${made.status}: ${made.stderr}`);
+  const session = createOfficerSession(world.server.url, world.seeded);
+  await session.signIn(page);
+  await page.goto(`${world.server.url}/admin/officers`);
+  if (new URL(page.url()).pathname !== "/account/mfa") throw new Error(`an administrator without a second factor reached ${page.url()}`);
+  const secret = await page.getAttribute("[data-totp-secret]", "data-totp-secret");
+  await page.fill("#code", generateSync({ secret: secret!, epoch: Math.floor(Date.now() / 1000) }));
+  await Promise.all([page.waitForLoadState("load"), page.click("form[action='/account/mfa'] button[type=submit]")]);
+  if ((await page.locator("[data-recovery-codes] li").count()) !== 10) throw new Error("the second factor was not confirmed");
+  return session;
+}
