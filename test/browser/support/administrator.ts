@@ -5,15 +5,15 @@ import { runAdmin } from "./seed.js";
 import type { BrowserWorld } from "./world.js";
 
 /**
- * The seeded officer made an administrator of むつ市 (by the CLI, as the issuer does it), signed in
+ * The seeded officer, signed in, made an administrator of むつ市 (by the CLI, as the issuer does it)
  * and sent, as every administrator without one is, to enrol a second factor, which it does by
  * reading data-totp-secret: the one place browser tests become an administrator.
  */
 export async function signInAsAdministrator(page: Page, world: BrowserWorld) {
-  const made = await runAdmin(world.databasePath, ["officer", "role", world.seeded.officer.login, "admin"]);
-  if (made.status !== 0) throw new Error(`officer role exited ${made.status}: ${made.stderr}`);
   const session = createOfficerSession(world.server.url, world.seeded);
   await session.signIn(page);
+  const made = await runAdmin(world.databasePath, ["officer", "role", world.seeded.officer.login, "admin"]);
+  if (made.status !== 0) throw new Error(`officer role exited ${made.status}: ${made.stderr}`);
   await page.goto(`${world.server.url}/admin/officers`);
   if (new URL(page.url()).pathname !== "/account/mfa") throw new Error(`an administrator without a second factor reached ${page.url()}`);
   const secret = await page.getAttribute("[data-totp-secret]", "data-totp-secret");
