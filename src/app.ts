@@ -8,7 +8,7 @@ import { readApiDocument, translateValidationErrors, validateAgainst } from "./a
 import { createAuthHandlers } from "./auth/auth.routes.js";
 import { createDeviceCookies } from "./auth/device-cookie.js";
 import { createAuditHandlers } from "./audit/audit.routes.js";
-import { noStore, requireAdministrator, requireLogin, requirePasswordChanged, requireRecentAuthentication, requireSecondFactor } from "./auth/guards.js";
+import { noStore, requireAdministrator, requireLogin, requirePasswordChanged, requireRecentAuthentication, requireRecentAuthenticationWhenEnrolled, requireSecondFactor } from "./auth/guards.js";
 import { createPassport } from "./auth/passport.js";
 import { createSecondStepHandlers } from "./auth/second-step.routes.js";
 import { createSignIn } from "./auth/sign-in.js";
@@ -22,7 +22,7 @@ import { clientAddress } from "./http/client-address.js";
 import { acceptFormBodies } from "./http/form-body.js";
 import { readUpload } from "./http/multipart-body.js";
 import { HttpError, toHttpError } from "./http/http-error.js";
-import { createRequestLog } from "./http/request-log.js";
+import { createRequestLog, loggablePath } from "./http/request-log.js";
 import { sendProblem } from "./http/problem.js";
 import { requireSameOrigin } from "./http/same-origin.js";
 import { createViewEngine } from "./http/views.js";
@@ -168,6 +168,7 @@ export function createApp(deps: AppDeps): KakuninApp {
   const passwordChanged = [...loggedIn, requirePasswordChanged];
   const officerOnly = [...passwordChanged, requireSecondFactor];
   const recentlyAuthenticated = requireRecentAuthentication(clock);
+  const recentlyAuthenticatedWhenEnrolled = requireRecentAuthenticationWhenEnrolled(clock);
   // Every /admin route goes through this one list: an orderer's administrators only (anyone else:
   // the 404), with a second factor enrolled (requireSecondFactor sends them to /account/mfa first).
   const administratorOnly = [...officerOnly, requireAdministrator];
@@ -185,7 +186,7 @@ export function createApp(deps: AppDeps): KakuninApp {
   app.use(async (error: unknown, req: express.Request, _res: express.Response, next: express.NextFunction) => {
     const refused = toHttpError(error);
     if (req.user && refused.status === 403 && (refused.code === "ebadcsrftoken" || refused.code === "cross-site")) {
-      await services.sessions.recordCsrfRefusal(req.user, refused.code === "cross-site" ? "cross-site" : "bad-token", clientAddress(req), req.path);
+      await services.sessions.recordCsrfRefusal(req.user, refused.code === "cross-site" ? "cross-site" : "bad-token", clientAddress(req), loggablePath(req.path));
     }
     next(error);
   });
@@ -243,8 +244,8 @@ export function createApp(deps: AppDeps): KakuninApp {
   app.post("/password", loggedIn, auth.changePassword);
   app.get("/account/confirm", loggedIn, secondStep.confirmForm);
   app.post("/account/confirm", loggedIn, secondStep.confirm);
-  app.get("/account/mfa", passwordChanged, mfa.show);
-  app.post("/account/mfa", passwordChanged, mfa.confirm);
+  app.get("/account/mfa", passwordChanged, recentlyAuthenticatedWhenEnrolled, mfa.show);
+  app.post("/account/mfa", passwordChanged, recentlyAuthenticatedWhenEnrolled, mfa.confirm);
   app.post("/account/mfa/renew", passwordChanged, recentlyAuthenticated, mfa.renew);
   app.post("/account/mfa/recovery-codes", passwordChanged, recentlyAuthenticated, mfa.regenerate);
   app.post("/account/mfa/remove", passwordChanged, recentlyAuthenticated, mfa.remove);
@@ -281,6 +282,7 @@ export function createApp(deps: AppDeps): KakuninApp {
   app.post("/admin/officers/:login/revoke-sessions", administratorOnly, administratorStepUp, officerAdministration.revokeSessions);
   app.post("/admin/officers/:login/role", administratorOnly, administratorStepUp, officerAdministration.setRole);
   app.post("/admin/officers/:login/invitation", administratorOnly, administratorStepUp, officerAdministration.resendInvitation);
+  app.post("/admin/officers/:login/invitation/withdraw", administratorOnly, administratorStepUp, officerAdministration.withdrawInvitation);
   app.get("/admin/audit", administratorOnly, auditTrail.page);
 
   app.use((_req, res) => {
@@ -306,9 +308,9 @@ function createErrorHandler(options: { logger: Logger; showStack: boolean; probl
       : toHttpError(error);
     const status = refused.status;
     if (status >= 500 && refused.code !== "argon2-busy" && refused.code !== "shutting-down") {
-      options.logger.error({ err: error, code: refused.code, requestId: res.locals.requestId, path: req.path }, "request failed");
+      options.logger.error({ err: error, code: refused.code, requestId: res.locals.requestId, path: loggablePath(req.path) }, "request failed");
     } else {
-      options.logger.warn({ status, code: refused.code, requestId: res.locals.requestId, path: req.path }, "request refused");
+      options.logger.warn({ status, code: refused.code, requestId: res.locals.requestId, path: loggablePath(req.path) }, "request refused");
     }
     if (res.headersSent) return;
     // The API answers with problem documents (RFC 9457), never a page.

@@ -95,6 +95,19 @@ export function requireRecentAuthentication(clock: Clock, returnTo: (req: Reques
   };
 }
 
+/**
+ * The step-up, only for an officer who already has a second factor: showing or confirming a new
+ * secret then replaces it (and its recovery codes), which an open session alone must not do; a
+ * first enrolment needs none.
+ */
+export function requireRecentAuthenticationWhenEnrolled(clock: Clock) {
+  const recent = requireRecentAuthentication(clock, () => "/account/mfa");
+  return function requireRecentAuthenticationWhenEnrolled(req: Request, res: Response, next: NextFunction): void {
+    if (req.user?.secondFactorEnrolled) recent(req, res, next);
+    else next();
+  };
+}
+
 const parentPath = (req: Request) => req.path.replace(/\/[^/]*$/, "") || "/";
 
 /** Authenticated pages must not be kept by the browser or any proxy. */

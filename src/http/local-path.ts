@@ -17,5 +17,8 @@ export function localPath(raw: unknown): string | undefined {
   } catch {
     return undefined;
   }
-  return url.origin === BASE ? `${url.pathname}${url.search}` : undefined;
+  const path = `${url.pathname}${url.search}`;
+  // Checked again once normalised: "/.//evil.example" and "/a/..//x" become "//…", which a browser
+  // reads as another site.
+  return url.origin === BASE && !/^[/\\]{2}/.test(path) ? path : undefined;
 }

@@ -12,6 +12,12 @@ const MAX_LOGGED_PATH = 256;
 /** Paths that carry a credential: an invitation's single-use token is logged as "…". */
 const SECRET_IN_PATH = /^(\/invitations\/)[^/]+/;
 
+/** A path as logs and audit rows may hold it: no query string, no credential, bounded. Every log
+ * line naming a path goes through this (the request line and the error handler's). */
+export function loggablePath(path: string): string {
+  return (path.split("?")[0] ?? "").replace(SECRET_IN_PATH, "$1…").slice(0, MAX_LOGGED_PATH);
+}
+
 /** What the logs may say about a session: enough to follow one through the log, useless to hijack it
  * (OWASP Logging: "hash session ids"). */
 export function sessionTag(sessionId: string): string {
@@ -49,7 +55,7 @@ export function createRequestLog(logger: Logger): RequestHandler {
         evt: "http_request",
         requestId,
         method: req.method,
-        path: (req.originalUrl.split("?")[0] ?? "").replace(SECRET_IN_PATH, "$1…").slice(0, MAX_LOGGED_PATH),
+        path: loggablePath(req.originalUrl),
         status,
         durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10,
         ip: req.ip,

@@ -27,6 +27,7 @@ export function createInvitationRepository(db: Db) {
      WHERE o.orderer_id = ? AND i.accepted_at IS NULL`);
   // Used up only while still unused and unexpired: two tabs submitting at once cannot both set a password.
   const accept = db.prepare("UPDATE officer_invitations SET accepted_at = @now WHERE id = @id AND accepted_at IS NULL AND expires_at > @now");
+  const withdraw = db.prepare("DELETE FROM officer_invitations WHERE officer_id = ? AND accepted_at IS NULL");
   return {
     /** Stores the token's hash for the officer, replacing an earlier invitation. */
     save: (row: { officerId: number; tokenHash: string; address: string; invitedBy: string; expiresAt: string }, now: string) => void insert.run({ ...row, now }),
@@ -36,6 +37,8 @@ export function createInvitationRepository(db: Db) {
     listPending: (ordererId: number) => pendingOfOrderer.all(ordererId).map(toInvitation),
     /** False when it was used or expired meanwhile. */
     accept: (id: number, now: string) => accept.run({ id, now }).changes === 1,
+    /** Removes the officer's invitation not yet accepted: its link stops working. False when there was none. */
+    withdraw: (officerId: number) => withdraw.run(officerId).changes === 1,
   };
 }
 

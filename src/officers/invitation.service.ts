@@ -105,6 +105,15 @@ export function createInvitationService(deps: {
   }
   const saveInvitation = tx.transaction(recordInvitation);
 
+  const withdraw = tx.transaction((administrator: Officer, officer: Officer): boolean => {
+    if (!invitations.withdraw(officer.id)) return false;
+    audit.appendInTransaction({
+      event: "officer_invitation_withdraw", outcome: "ok", actorKind: "officer", actor: administrator.login, officerId: officer.id,
+      ordererCode: officer.ordererCode, detail: { login: officer.login },
+    });
+    return true;
+  });
+
   function lookUp(token: string): InvitationLookup & { invitationId?: number } {
     const invitation = TOKEN_PATTERN.test(token) ? invitations.findByTokenHash(hashToken(token)) : undefined;
     const officer = invitation && invitation.acceptedAt === null ? officers.findById(invitation.officerId) : undefined;
@@ -149,6 +158,12 @@ export function createInvitationService(deps: {
       if (!sent.ok) return refusal({ field: "officers", message: sent.problems[0]!.message.replace("職員は登録されていません。", "これまでのリンクはそのまま使えます。") });
       saveInvitation.immediate(administrator, officer, token, pending.address, "resent");
       return success({ officer, address: pending.address });
+    },
+
+    /** Withdraws an invitation not yet accepted (sent to the wrong person, say): the link stops
+     * working and the account stays disabled, with a password nobody holds. */
+    withdraw(administrator: Officer, officer: Officer): Outcome<Officer> {
+      return withdraw.immediate(administrator, officer) ? success(officer) : refusal({ field: "officers", message: "この職員への招待はありません。" });
     },
 
     /** The invited officer behind a link, while it may still be used. */

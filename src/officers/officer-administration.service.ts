@@ -118,7 +118,7 @@ export function createOfficerAdministration(deps: {
       if (!found.ok) return found;
       if (found.value.id === administrator.id) return refused("自分の2段階認証は「2段階認証」の画面から再登録してください。");
       if (!found.value.secondFactorEnrolled) return refused(`${found.value.displayName}さんは2段階認証を登録していません。`);
-      const ended = resetSecondFactor(found.value, { actorKind: "officer", actor: administrator.login, officerId: found.value.id });
+      const ended = resetSecondFactor(found.value, { actorKind: "officer", actor: administrator.login, officerId: administrator.id });
       return { ok: true, value: { officer: found.value, ended } };
     },
 
@@ -128,6 +128,14 @@ export function createOfficerAdministration(deps: {
       if (!found.ok) return found;
       const resent = await invitations.resend(administrator, found.value);
       return resent.ok ? resent : refused(resent.problems[0]!.message);
+    },
+
+    /** Withdraws the officer's pending invitation: the link dies; the account stays disabled. */
+    withdrawInvitation(administrator: Officer, login: string): AdministrationResult<Officer> {
+      const found = reach(administrator, login);
+      if (!found.ok) return found;
+      const withdrawn = invitations.withdraw(administrator, found.value);
+      return withdrawn.ok ? withdrawn : refused(withdrawn.problems[0]!.message);
     },
 
     /** Makes or unmakes an administrator: never above one's own rank, never oneself down, never the last one. */

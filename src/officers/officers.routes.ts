@@ -91,5 +91,8 @@ export function createOfficerAdministrationHandlers(deps: { administration: Offi
     answer(req, res, next, await administration.resendInvitation(req.user!, login(req)), (r) => `${officerName(r.officer)}さんに招待メールを再送しました（${r.address}）。`);
   };
 
-  return { list, add, disable, enable, revokeSessions, setRole, resetPassword, resetSecondFactor, resendInvitation };
+  /** POST /admin/officers/:login/invitation/withdraw: the link stops working; the account stays disabled. */
+  const withdrawInvitation = act(administration.withdrawInvitation, (o) => `${officerName(o)}さんへの招待を取り消しました。リンクは使えなくなりました（アカウントは停止のままです）。`);
+
+  return { list, add, disable, enable, revokeSessions, setRole, resetPassword, resetSecondFactor, resendInvitation, withdrawInvitation };
 }

@@ -166,4 +166,32 @@ describe("orderer administrators: invitations by mail", () => {
     expect((await postForm(agent, "/admin/officers", "/admin/officers/mutsu-sato/reset-password", {})).status).to.equal(400);
     expect(world.services.officers.findByLogin("mutsu-sato")!.active).to.equal(false);
   });
+
+  it("when an administrator withdraws an invitation, then its link stops working, the account stays disabled, and the withdrawal is audited", async () => {
+    const { agent } = await loginAsAdministrator(world);
+    world.services.mail.addMailbox("022080", "keiyaku@city.mutsu.lg.jp", "test");
+    await invite(agent);
+    const { path } = linkOf(smtp);
+    const withdrawn = await postForm(agent, "/admin/officers", "/admin/officers/mutsu-sato/invitation/withdraw", {});
+    expect(withdrawn.status).to.equal(303);
+    expect((await request(world.app).get(path)).status).to.equal(404);
+    expect((await setPassword(path)).res.status).to.equal(404);
+    expect(world.services.officers.findByLogin("mutsu-sato")!.active).to.equal(false);
+    expect(world.db.prepare("SELECT actor FROM audit_events WHERE event = 'officer_invitation_withdraw'").all()).to.deep.equal([{ actor: "mutsu-kanri" }]);
+    const again = await postForm(agent, "/admin/officers", "/admin/officers/mutsu-sato/invitation/withdraw", {});
+    expect(again.status).to.equal(400);
+    expect(again.text).to.contain("この職員への招待はありません。");
+  });
+
+  it("when a set-password form is refused (its session ran out, a forged origin), then the log names the path without the token", async () => {
+    const { agent } = await loginAsAdministrator(world);
+    world.services.mail.addMailbox("022080", "keiyaku@city.mutsu.lg.jp", "test");
+    await invite(agent);
+    const { path, token } = linkOf(smtp);
+    const stale = await request(world.app).post(path).type("form").send({ _csrf: "a-token-of-a-session-long-gone", newPassword: NEW_PASSWORD, confirmPassword: NEW_PASSWORD });
+    expect(stale.status).to.equal(403);
+    const forged = await request(world.app).post(path).set("Origin", "https://evil.example").type("form").send({ newPassword: NEW_PASSWORD, confirmPassword: NEW_PASSWORD });
+    expect(forged.status).to.equal(403);
+    expect(world.logs.join("\n")).to.contain("/invitations/…").and.not.to.contain(token);
+  });
 });

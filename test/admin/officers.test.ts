@@ -23,6 +23,7 @@ const adminRoutes = (login: string): [string, string, Record<string, string>][] 
   ["post", `/admin/officers/${login}/role`, { role: "admin" }],
   ["post", `/admin/officers/${login}/invitation`, {}],
   ["post", `/admin/officers/${login}/reset-second-factor`, {}],
+  ["post", `/admin/officers/${login}/invitation/withdraw`, {}],
   ["get", "/admin/audit", {}],
 ];
 
@@ -206,7 +207,7 @@ describe("orderer administrators: /admin/officers", () => {
       return { active: o.active, role: o.role, hash: o.passwordHash, mustChange: o.mustChangePassword };
     };
     const state = stateOf();
-    for (const action of ["disable", "enable", "reset-password", "reset-second-factor", "revoke-sessions", "role", "invitation"]) {
+    for (const action of ["disable", "enable", "reset-password", "reset-second-factor", "revoke-sessions", "role", "invitation", "invitation/withdraw"]) {
       const fields: Record<string, string> = action === "role" ? { role: "officer" } : {};
       const foreign = await act(agent, "aomori-sato", action, fields);
       const unknown = await act(agent, "nobody-at-all", action, fields);
@@ -272,6 +273,7 @@ describe("orderer administrators: /admin/officers", () => {
       expect((await satoAgent.get("/verify")).status, "the officer's session ended").to.equal(303);
       const [row] = auditRows(world, "mfa_reset");
       expect(row).to.include({ actor_kind: "officer", actor: "mutsu-kanri", officer_id: world.services.officers.findByLogin("mutsu-sato")!.id, orderer_code: "022080" });
+      expect(JSON.parse(row!.detail as string)).to.include({ login: "mutsu-sato", byOfficerId: administrator.officer.id });
       const again = request.agent(world.app);
       expect((await submitPassword(again, sato.login, sato.password)).headers.location, "the password alone logs in again").to.equal("/verify");
 

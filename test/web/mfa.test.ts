@@ -234,13 +234,29 @@ describe("the second factor (TOTP)", () => {
   });
 
   describe("step-up", () => {
+    it("when an enrolled officer's last proof is older than five minutes, then the enrolment page (which would show a new secret) and its confirmation wait for 本人確認", async () => {
+      const { login, password, secret } = await enrolledOfficer();
+      const agent = request.agent(world.app);
+      await submitPassword(agent, login, password);
+      await submitCode(agent, totpCode(secret, world.clock));
+      world.clock.advance(6 * 60_000);
+      const shown = await agent.get("/account/mfa");
+      expect(shown.status).to.equal(303);
+      expect(shown.headers.location).to.equal("/account/confirm?next=%2Faccount%2Fmfa");
+      const page = await agent.get("/verify");
+      const confirmed = await agent.post("/account/mfa").type("form").send({ _csrf: csrfTokenOf(page.text), code: totpCode(secret, world.clock) });
+      expect(confirmed.status).to.equal(303);
+      expect(confirmed.headers.location).to.equal("/account/confirm?next=%2Faccount%2Fmfa");
+      expect(auditRows(world, "mfa_enrol")).to.have.length(1);
+    });
+
     it("when the last proof is older than five minutes, then new recovery codes wait for the confirm page, which takes the password and goes back", async () => {
       const { login, password, secret } = await enrolledOfficer();
       const agent = request.agent(world.app);
       await submitPassword(agent, login, password);
       await submitCode(agent, totpCode(secret, world.clock));
       world.clock.advance(6 * 60_000);
-      const page = await agent.get("/account/mfa");
+      const page = await agent.get("/verify");
       const refused = await agent.post("/account/mfa/recovery-codes").type("form").send({ _csrf: csrfTokenOf(page.text) });
       expect(refused.status).to.equal(303);
       expect(refused.headers.location).to.equal("/account/confirm?next=%2Faccount%2Fmfa");
