@@ -46,20 +46,24 @@ export function createSsoSettingsService(deps: {
 }) {
   const { sso, orderers, tx, clock, audit, sealer, production } = deps;
 
-  const save = tx.transaction((setting: Omit<SsoSetting, "ordererCode" | "ordererName">, ordererCode: string, secretChanged: boolean, actor: string): boolean => {
+  const save = tx.transaction((setting: Omit<SsoSetting, "ordererCode" | "ordererName">, previous: SsoSetting | undefined, ordererCode: string, secretChanged: boolean, actor: string): boolean => {
     if (!sso.save(setting)) throw new DomainTaken();
+    // Another provider, or another client of a pairwise one, names the same people by other subjects.
+    const providerChanged = previous !== undefined && (previous.issuer !== setting.issuer || previous.clientId !== setting.clientId);
+    const subjectsUnlinked = providerChanged ? sso.removeSubjects(setting.ordererId) : 0;
     audit.appendInTransaction({
       event: "orderer_sso_set", outcome: "ok", actorKind: "admin", actor, ordererCode,
       detail: {
         issuer: setting.issuer, clientId: setting.clientId, loginClaim: setting.loginClaim, createAccounts: setting.createAccounts,
-        providerMfa: setting.providerMfa, domains: setting.domains, secretChanged,
+        providerMfa: setting.providerMfa, domains: setting.domains, secretChanged, subjectsUnlinked,
       },
     });
     return true;
   });
   const remove = tx.transaction((ordererId: number, ordererCode: string, actor: string) => {
+    const subjectsUnlinked = sso.removeSubjects(ordererId);
     if (!sso.remove(ordererId)) return false;
-    audit.appendInTransaction({ event: "orderer_sso_remove", outcome: "ok", actorKind: "admin", actor, ordererCode });
+    audit.appendInTransaction({ event: "orderer_sso_remove", outcome: "ok", actorKind: "admin", actor, ordererCode, detail: { subjectsUnlinked } });
     return true;
   });
 
@@ -111,7 +115,7 @@ export function createSsoSettingsService(deps: {
         updatedAt: clock.now().toISOString(),
       };
       try {
-        save.immediate(setting, orderer.value.code, secret !== undefined, actor);
+        save.immediate(setting, current, orderer.value.code, secret !== undefined, actor);
       } catch (error) {
         if (error instanceof DomainTaken) return refusal({ field: "domain", message: "a domain already leads to another orderer's provider" });
         throw error;
