@@ -52,6 +52,7 @@ export function createSsoRepository(db: Db) {
     INSERT INTO sso_subjects (officer_id, orderer_id, issuer, subject, linked_at) VALUES (@officerId, @ordererId, @issuer, @subject, @now)
     ON CONFLICT DO NOTHING`);
   const removeSubjects = db.prepare("DELETE FROM sso_subjects WHERE orderer_id = ?");
+  const removeSubject = db.prepare<[number], { subject: string }>("DELETE FROM sso_subjects WHERE officer_id = ? RETURNING subject");
 
   const toSetting = (r: SettingRow): SsoSetting => ({
     ordererId: r.orderer_id, ordererCode: r.orderer_code, ordererName: r.orderer_name, issuer: r.issuer, clientId: r.client_id,
@@ -85,6 +86,8 @@ export function createSsoRepository(db: Db) {
     linkSubject: (link: { officerId: number; ordererId: number; issuer: string; subject: string; now: string }): boolean => insertSubject.run(link).changes === 1,
     /** Forgets the orderer's links (its provider or client changed): each officer is tied again at their next sign-in. */
     removeSubjects: (ordererId: number): number => removeSubjects.run(ordererId).changes,
+    /** Forgets one officer's link; the subject it named, if any. */
+    removeSubject: (officerId: number): string | undefined => removeSubject.get(officerId)?.subject,
   };
 }
 
