@@ -226,7 +226,7 @@ export function createApp(deps: AppDeps): KakuninApp {
   });
   const contracts = createContractHandlers({ contracts: services.contracts, clock });
   const notifications = createNotificationHandlers({ notifications: services.notifications });
-  const sso = createSsoHandlers({ sso: services.sso, signIn, logger, secure: config.cookieSecure });
+  const sso = createSsoHandlers({ sso: services.sso, signIn, clock, logger, secure: config.cookieSecure });
   const officerAdministration = createOfficerAdministrationHandlers({ administration: services.officerAdministration, clock });
   const invitations = createInvitationHandlers({ invitations: services.invitations });
   const auditTrail = createAuditHandlers({ audit: services.audit, findOfficer: services.officers.findByLogin, clock });

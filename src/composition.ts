@@ -176,8 +176,8 @@ export function createServices({
     secondFactors: secondFactorService,
     login: createLoginService({ officers: officerService, secondFactors: secondFactorService, sessions, attempts, tx, hasher: onlineHasher, audit, limits, loginNames }),
     sessions: sessionService,
-    ssoSettings: createSsoSettingsService({ sso, orderers, tx, clock, audit, sealer: webhookSettings.keys.sealer, production }),
-    sso: createSsoService({ sso, orderers, officers: officerService, tx, clock, audit, opener: webhookSettings.keys.opener, relyingParty, loginNames }),
+    ssoSettings: createSsoSettingsService({ sso, orderers, officers, tx, clock, audit, sealer: webhookSettings.keys.sealer, production }),
+    sso: createSsoService({ sso, orderers, officers: officerService, tx, clock, audit, opener: webhookSettings.keys.opener, relyingParty, loginNames, attempts, limits }),
     verification,
     apiClients: apiClientService,
     /** The API over the same services; its token key lives as long as this process (see createAccessTokens). */

@@ -80,6 +80,12 @@ export type Limits = Readonly<{
   session: Readonly<{ idleMs: number; absoluteMs: number; anonymousLifetimeMs: number }>;
   /** Anonymous sessions one client address may start within `windowMs` and still hold (DOS-04). */
   newSessions: Readonly<{ perAddress: number; windowMs: number }>;
+  /** Sign-ins through an identity provider started per client address, IPv6 by its /64, each
+   * counted whatever its end (DOS-05): every one stores a pending sign-in and may cost a discovery. */
+  ssoAddress: WindowPolicy;
+  /** Sign-ins through one orderer's provider waiting for its answer at once (DOS-05): a flood at
+   * one orderer never stops another's. */
+  ssoPending: Readonly<{ perOrderer: number }>;
 }>;
 
 const MINUTE = 60_000;
@@ -106,6 +112,10 @@ export const PRODUCTION_LIMITS: Limits = deepFreeze({
   },
   session: { idleMs: 30 * MINUTE, absoluteMs: 8 * HOUR, anonymousLifetimeMs: 15 * MINUTE },
   newSessions: { perAddress: 100, windowMs: 10 * MINUTE },
+  // As many as the anonymous sessions an address may start (an office's NAT at 8:30); one session can no longer post without end.
+  ssoAddress: { kind: "window", limit: 100, windowMs: 10 * MINUTE, blockMs: 10 * MINUTE },
+  // Twenty addresses' full budgets; the rows are small, and only the few orderers with a provider have any.
+  ssoPending: { perOrderer: 2_000 },
 } satisfies Limits);
 
 /** Raised (or lowered) numbers for tests and the scan; refused when NODE_ENV=production. */

@@ -4,7 +4,7 @@ import { secondFactorRequired } from "../../src/mfa/second-factor.service.js";
 import type { AddedOfficer } from "../../src/officers/officer.service.js";
 import { parseOrdererCode } from "../../src/orderers/orderer.service.js";
 import { formatTable, type CliContext, type Run } from "./context.js";
-import { addSsoCommand } from "./sso.commands.js";
+import { addSsoCommand, addSsoUnlinkCommand } from "./sso.commands.js";
 
 const yesNo = (b: boolean) => (b ? "yes" : "no");
 
@@ -100,6 +100,7 @@ export function addRegistryCommands(program: Command, ctx: CliContext, run: Run)
       })));
 
   const officer = program.command("officer").description("officers (municipal staff who verify guarantees)");
+  addSsoUnlinkCommand(officer, ctx, run);
 
   const printPassword = (added: AddedOfficer) => {
     if (added.initialPassword) {

@@ -2,6 +2,21 @@ import { Option, type Command } from "commander";
 import type { SsoSetting } from "../../src/sso/sso.repository.js";
 import type { CliContext, Run } from "./context.js";
 
+/** officer sso-unlink LOGIN: forget the provider subject an officer is tied to (see docs/SECURITY.md). */
+export function addSsoUnlinkCommand(officer: Command, ctx: CliContext, run: Run): void {
+  officer
+    .command("sso-unlink")
+    .description("forget which identity provider account (subject) the officer is tied to; their next sign-in through it ties them again")
+    .argument("<login>", "the officer's login id")
+    .action(run(async (login: string, _opts: unknown, cmd: Command) =>
+      ctx.withServices(cmd, (s) => {
+        const unlinked = s.ssoSettings.unlinkOfficer(login, ctx.deps.actor);
+        if (!unlinked.ok) return ctx.refuse(unlinked.problems);
+        ctx.out(unlinked.value.wasLinked ? `${unlinked.value.login} is no longer tied to an identity provider account` : `${unlinked.value.login} was not tied to an identity provider account`);
+        return 0;
+      })));
+}
+
 type SsoOptions = {
   issuer?: string; clientId?: string; clientSecretStdin?: boolean; loginClaim?: string; domain?: string;
   createAccounts?: boolean; providerMfa?: boolean; show?: boolean; remove?: boolean;

@@ -31,6 +31,15 @@ export type PasswordChange =
   | Throttled;
 
 /**
+ * Whether a login still owes its second step (the code at /login/mfa) after the first factor: the
+ * one rule for the password and the identity provider alike. Until it is given the officer is not
+ * logged in, and their last login is not recorded.
+ */
+export function secondStepOwed(officer: Officer, secondFactorByIdentityProvider: boolean): boolean {
+  return officer.secondFactorEnrolled && !secondFactorByIdentityProvider;
+}
+
+/**
  * Officer login, the rules only (no req/res). The order is fixed: look-up (an indexed read, no
  * argon2) -> throttle -> exactly one argon2 verification, against the start-up dummy hash when the
  * login is unknown, so that unknown, wrong and disabled cost the same -> audit and count the
@@ -115,7 +124,7 @@ export function createLoginService(deps: {
         recordAttempt.immediate(() => attempt.failed(), "authn_login_fail", failure, actor, officer, input.clientAddress, trusted !== undefined);
         return { ok: false, reason: failure };
       }
-      if (officer!.secondFactorEnrolled) {
+      if (secondStepOwed(officer!, false)) {
         // Not logged in yet: the reservation is given back without the success that would clear the
         // counters, so that someone holding the password still meets the login id's delay and lock
         // when guessing codes (a success clears them only after the code: verifySecondFactor).

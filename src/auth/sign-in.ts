@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from "express";
 import type { Clock } from "../clock.js";
 import type { Officer } from "../officers/officer.repository.js";
 import type { DeviceCookies } from "./device-cookie.js";
+import { secondStepOwed } from "./login.service.js";
 
 declare module "express-session" {
   interface SessionData {
@@ -51,7 +52,7 @@ export function createSignIn(deps: { clock: Clock; deviceCookies: DeviceCookies 
      */
     continueAfterFirstFactor(req: Request, res: Response, next: NextFunction, officer: Officer, options: { secondFactorByIdentityProvider: boolean; goOn?: GoOn }): void {
       const goOn = options.goOn ?? redirect;
-      if (officer.secondFactorEnrolled && !options.secondFactorByIdentityProvider) {
+      if (secondStepOwed(officer, options.secondFactorByIdentityProvider)) {
         req.session.pendingLogin = { officerId: officer.id, at: clock.now().getTime() };
         goOn(res, "/login/mfa");
         return;

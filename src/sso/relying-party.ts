@@ -13,6 +13,8 @@ export type Checks = { state: string; nonce: string; codeVerifier: string };
 
 /** Discovery documents are kept this long: a provider's moved endpoints are picked up within the hour. */
 const DISCOVERY_TTL_MS = 3600_000;
+/** A failed discovery is remembered this long: a dead provider is not asked again on every click (DOS-05). */
+export const DISCOVERY_RETRY_MS = 30_000;
 
 /**
  * The relying party over openid-client: one discovery per provider (cached per setting, so a
@@ -21,18 +23,25 @@ const DISCOVERY_TTL_MS = 3600_000;
  * `allowHttp`: plain-HTTP providers, only outside production and only on loopback (the tests).
  */
 export function createRelyingParty(options: { redirectUri: string; allowHttp: boolean }) {
-  const cache = new Map<string, { config: client.Configuration; until: number }>();
+  // The discovery itself is kept, not its result: clicks while one is under way wait for it, and a
+  // failure answers every click until it runs out.
+  const cache = new Map<string, { discovery: Promise<client.Configuration>; until: number }>();
 
-  async function configure(provider: ProviderClient): Promise<client.Configuration> {
+  function configure(provider: ProviderClient): Promise<client.Configuration> {
     const cached = cache.get(provider.cacheKey);
-    if (cached && cached.until > Date.now()) return cached.config;
+    if (cached && cached.until > Date.now()) return cached.discovery;
     const insecure = options.allowHttp && new URL(provider.issuer).protocol === "http:";
-    const config = await client.discovery(
+    const discovery = client.discovery(
       new URL(provider.issuer), provider.clientId, { client_secret: provider.clientSecret, redirect_uris: [options.redirectUri], response_types: ["code"] },
       client.ClientSecretBasic(provider.clientSecret), insecure ? { execute: [client.allowInsecureRequests], timeout: 10 } : { timeout: 10 },
     );
-    cache.set(provider.cacheKey, { config, until: Date.now() + DISCOVERY_TTL_MS });
-    return config;
+    const entry = { discovery, until: Infinity };
+    cache.set(provider.cacheKey, entry);
+    discovery.then(
+      () => { entry.until = Date.now() + DISCOVERY_TTL_MS; },
+      () => { entry.until = Date.now() + DISCOVERY_RETRY_MS; },
+    );
+    return discovery;
   }
 
   return {

@@ -1,7 +1,8 @@
 import type { AuditService } from "../audit/audit.service.js";
 import type { Clock } from "../clock.js";
 import type { Transactions } from "../db/transactions.js";
-import { hasForbiddenCharacters } from "../format/normalize.js";
+import { hasForbiddenCharacters, normalizeLogin } from "../format/normalize.js";
+import type { OfficerRepository } from "../officers/officer.repository.js";
 import type { OrdererRepository } from "../orderers/orderer.repository.js";
 import { parseOrdererCode } from "../orderers/orderer.service.js";
 import { refusal, success, type Outcome, type Problem } from "../result.js";
@@ -42,25 +43,38 @@ export function parseIssuer(raw: string, production: boolean): Outcome<string> {
  * audited without the secret.
  */
 export function createSsoSettingsService(deps: {
-  sso: SsoRepository; orderers: OrdererRepository; tx: Transactions; clock: Clock; audit: AuditService; sealer: () => Sealer; production: boolean;
+  sso: SsoRepository; orderers: OrdererRepository; officers: OfficerRepository; tx: Transactions; clock: Clock; audit: AuditService; sealer: () => Sealer; production: boolean;
 }) {
-  const { sso, orderers, tx, clock, audit, sealer, production } = deps;
+  const { sso, orderers, officers, tx, clock, audit, sealer, production } = deps;
 
-  const save = tx.transaction((setting: Omit<SsoSetting, "ordererCode" | "ordererName">, ordererCode: string, secretChanged: boolean, actor: string): boolean => {
+  const save = tx.transaction((setting: Omit<SsoSetting, "ordererCode" | "ordererName">, previous: SsoSetting | undefined, ordererCode: string, secretChanged: boolean, actor: string): boolean => {
     if (!sso.save(setting)) throw new DomainTaken();
+    // Another provider, or another client of a pairwise one, names the same people by other subjects.
+    const providerChanged = previous !== undefined && (previous.issuer !== setting.issuer || previous.clientId !== setting.clientId);
+    const subjectsUnlinked = providerChanged ? sso.removeSubjects(setting.ordererId) : 0;
     audit.appendInTransaction({
       event: "orderer_sso_set", outcome: "ok", actorKind: "admin", actor, ordererCode,
       detail: {
         issuer: setting.issuer, clientId: setting.clientId, loginClaim: setting.loginClaim, createAccounts: setting.createAccounts,
-        providerMfa: setting.providerMfa, domains: setting.domains, secretChanged,
+        providerMfa: setting.providerMfa, domains: setting.domains, secretChanged, subjectsUnlinked,
       },
     });
     return true;
   });
   const remove = tx.transaction((ordererId: number, ordererCode: string, actor: string) => {
+    const subjectsUnlinked = sso.removeSubjects(ordererId);
     if (!sso.remove(ordererId)) return false;
-    audit.appendInTransaction({ event: "orderer_sso_remove", outcome: "ok", actorKind: "admin", actor, ordererCode });
+    audit.appendInTransaction({ event: "orderer_sso_remove", outcome: "ok", actorKind: "admin", actor, ordererCode, detail: { subjectsUnlinked } });
     return true;
+  });
+
+  const unlink = tx.transaction((officer: { id: number; login: string; ordererCode: string }, actor: string): boolean => {
+    const subject = sso.removeSubject(officer.id);
+    audit.appendInTransaction({
+      event: "officer_sso_unlink", outcome: subject === undefined ? "nothing-to-unlink" : "ok", actorKind: "admin", actor,
+      officerId: officer.id, ordererCode: officer.ordererCode, detail: { login: officer.login, ...(subject === undefined ? {} : { subject }) },
+    });
+    return subject !== undefined;
   });
 
   function findOrderer(rawCode: string): Outcome<{ id: number; code: string }> {
@@ -111,7 +125,7 @@ export function createSsoSettingsService(deps: {
         updatedAt: clock.now().toISOString(),
       };
       try {
-        save.immediate(setting, orderer.value.code, secret !== undefined, actor);
+        save.immediate(setting, current, orderer.value.code, secret !== undefined, actor);
       } catch (error) {
         if (error instanceof DomainTaken) return refusal({ field: "domain", message: "a domain already leads to another orderer's provider" });
         throw error;
@@ -123,6 +137,17 @@ export function createSsoSettingsService(deps: {
     show(rawCode: string): Outcome<SsoSetting | undefined> {
       const orderer = findOrderer(rawCode);
       return orderer.ok ? success(sso.findByOrderer(orderer.value.id)) : orderer;
+    },
+
+    /**
+     * `officer sso-unlink LOGIN`: forgets which provider subject the officer is tied to (their
+     * provider account was recreated, say); the next sign-in through the provider ties them again.
+     */
+    unlinkOfficer(rawLogin: string, actor: string): Outcome<{ login: string; wasLinked: boolean }> {
+      const login = normalizeLogin(rawLogin);
+      const officer = login === "" || login.length > 254 ? undefined : officers.findByLogin(login);
+      if (!officer) return refusal({ field: "login", message: `no officer ${rawLogin.trim()} is registered` });
+      return success({ login: officer.login, wasLinked: unlink.immediate(officer, actor) });
     },
 
     remove(rawCode: string, actor: string): Outcome<string> {

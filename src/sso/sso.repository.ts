@@ -43,7 +43,16 @@ export function createSsoRepository(db: Db) {
   const takePending = db.prepare<{ handleHash: string; now: string }, { orderer_id: number }>(
     "DELETE FROM sso_pending WHERE handle_hash = @handleHash AND expires_at > @now RETURNING orderer_id");
   const purgePending = db.prepare("DELETE FROM sso_pending WHERE expires_at <= ?");
-  const countPending = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM sso_pending");
+  const countPending = db.prepare<{ ordererId: number; now: string }, { n: number }>(
+    "SELECT count(*) AS n FROM sso_pending WHERE orderer_id = @ordererId AND expires_at > @now");
+  const subjectOf = db.prepare<[number], { issuer: string; subject: string }>("SELECT issuer, subject FROM sso_subjects WHERE officer_id = ?");
+  const officerOfSubject = db.prepare<{ ordererId: number; issuer: string; subject: string }, { officer_id: number }>(
+    "SELECT officer_id FROM sso_subjects WHERE orderer_id = @ordererId AND issuer = @issuer AND subject = @subject");
+  const insertSubject = db.prepare(`
+    INSERT INTO sso_subjects (officer_id, orderer_id, issuer, subject, linked_at) VALUES (@officerId, @ordererId, @issuer, @subject, @now)
+    ON CONFLICT DO NOTHING`);
+  const removeSubjects = db.prepare("DELETE FROM sso_subjects WHERE orderer_id = ?");
+  const removeSubject = db.prepare<[number], { subject: string }>("DELETE FROM sso_subjects WHERE officer_id = ? RETURNING subject");
 
   const toSetting = (r: SettingRow): SsoSetting => ({
     ordererId: r.orderer_id, ordererCode: r.orderer_code, ordererName: r.orderer_name, issuer: r.issuer, clientId: r.client_id,
@@ -68,7 +77,17 @@ export function createSsoRepository(db: Db) {
     /** The pending sign-in's orderer, deleted as it is read: a handle works once, and not after it expired. */
     takePending: (handleHash: string, now: string) => takePending.get({ handleHash, now })?.orderer_id,
     purgePending: (now: string) => purgePending.run(now).changes,
-    countPending: () => countPending.get()!.n,
+    /** Sign-ins of one orderer still waiting for the provider's answer. */
+    countPending: (ordererId: number, now: string) => countPending.get({ ordererId, now })!.n,
+    /** The provider's subject the officer is tied to, if they have signed in through it. */
+    findSubject: (officerId: number) => subjectOf.get(officerId),
+    findOfficerIdBySubject: (ordererId: number, issuer: string, subject: string) => officerOfSubject.get({ ordererId, issuer, subject })?.officer_id,
+    /** Ties the officer to the subject; false when either is already tied (to another). */
+    linkSubject: (link: { officerId: number; ordererId: number; issuer: string; subject: string; now: string }): boolean => insertSubject.run(link).changes === 1,
+    /** Forgets the orderer's links (its provider or client changed): each officer is tied again at their next sign-in. */
+    removeSubjects: (ordererId: number): number => removeSubjects.run(ordererId).changes,
+    /** Forgets one officer's link; the subject it named, if any. */
+    removeSubject: (officerId: number): string | undefined => removeSubject.get(officerId)?.subject,
   };
 }
 

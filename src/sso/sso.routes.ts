@@ -1,6 +1,8 @@
 import type { CookieOptions, Request, RequestHandler, Response } from "express";
 import { cookieValue } from "../auth/device-cookie.js";
 import type { SignIn } from "../auth/sign-in.js";
+import type { Clock } from "../clock.js";
+import { formatEraDateTime } from "../format/era-date.js";
 import { clientAddress } from "../http/client-address.js";
 import { readForm } from "../http/forms.js";
 import type { Logger } from "../logger.js";
@@ -10,10 +12,12 @@ const SSO_FIELDS = { login: 254, orderer: 6 };
 const NOT_OFFERED = "このログインIDの所属では、所属の認証基盤でのログインを利用できません。ログインIDとパスワードでログインしてください。";
 const UNREACHABLE = "所属の認証基盤に接続できませんでした。しばらくしてからもう一度お試しください。";
 const REFUSED = "所属の認証基盤でのログインを受け付けられませんでした。このサービスの利用者として登録されていないか、利用が停止されています。所属管理者にお問い合わせください。";
+const TOO_MANY = (retryAt: Date) =>
+  `この接続元から所属の認証基盤でのログインが短時間に多数始められたため、一時的に受け付けていません。${formatEraDateTime(retryAt)}以降にもう一度お試しください。`;
 const NOT_FINISHED = "所属の認証基盤でのログインを完了できませんでした。最初からもう一度お試しください。";
 
 /** POST /login/sso and its callback; createApp mounts them. `secure`: the cookie's Secure flag and __Host- name. */
-export function createSsoHandlers({ sso, signIn, logger, secure }: { sso: SsoService; signIn: SignIn; logger: Logger; secure: boolean }) {
+export function createSsoHandlers({ sso, signIn, clock, logger, secure }: { sso: SsoService; signIn: SignIn; clock: Clock; logger: Logger; secure: boolean }) {
   // The pending sign-in's handle. SameSite=Lax, unlike the session cookie: the provider's redirect
   // back is a cross-site navigation, on which a Strict cookie is not sent.
   const pendingCookie = secure ? "__Host-kakunin-sso" : "kakunin-sso";
@@ -39,8 +43,13 @@ export function createSsoHandlers({ sso, signIn, logger, secure }: { sso: SsoSer
       return loginPage(res, 400, "ログインID(メールアドレス)を入力するか、所属を選んでください。");
     }
     const code = form.orderer !== "" ? form.orderer : sso.ordererCodeForLogin(form.login);
-    const started = code === undefined ? undefined : await sso.begin(code);
+    const started = code === undefined ? undefined : await sso.begin(code, clientAddress(req));
     if (!started || (!started.ok && started.reason === "no-provider")) return loginPage(res, 400, NOT_OFFERED, form);
+    if (!started.ok && started.reason === "throttled") {
+      logger.warn({ evt: "sso_start_throttled", orderer: code, requestId: res.locals.requestId }, "sso sign-in start throttled");
+      res.set("Retry-After", String(started.retryAfterSeconds));
+      return loginPage(res, 429, TOO_MANY(new Date(clock.now().getTime() + started.retryAfterSeconds * 1000)), form);
+    }
     if (!started.ok) {
       logger.warn({ evt: "sso_start_failed", reason: started.reason, orderer: code, requestId: res.locals.requestId }, "sso sign-in not started");
       return loginPage(res, 503, UNREACHABLE, form);

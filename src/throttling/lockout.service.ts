@@ -16,6 +16,7 @@ export const ESCALATION_EVENTS: Record<ThrottleScope, Partial<Record<Escalation[
   contract: { delay: "key_fail_max", lock: "key_lock" },
   officer: { block: "key_officer_block" },
   address: { block: "address_block" },
+  sso_address: { block: "authn_sso_address_block" },
 };
 
 /** Records the thresholds an attempt crossed; call inside the transaction that records the attempt. */
@@ -36,7 +37,7 @@ export function auditEscalations(
       contractNumber: e.scope === "contract" || e.scope === "officer_contract" ? e.key.split("/")[0]! : null,
       detail: {
         scope: e.scope,
-        ...(e.scope === "address" || e.scope === "officer" || e.scope === "device" ? { key: e.key } : {}),
+        ...(e.scope === "address" || e.scope === "sso_address" || e.scope === "officer" || e.scope === "device" ? { key: e.key } : {}),
         failures: e.failures,
         until: e.untilMs === null ? "admin unlock" : new Date(e.untilMs).toISOString(),
       },

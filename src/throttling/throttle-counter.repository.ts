@@ -1,7 +1,7 @@
 import type { Db } from "../db/database.js";
 
 /** What a counter is keyed on: always what was submitted, so real and unknown identifiers behave alike. */
-export type ThrottleScope = "login" | "officer" | "officer_contract" | "contract" | "address" | "device";
+export type ThrottleScope = "login" | "officer" | "officer_contract" | "contract" | "address" | "device" | "sso_address";
 
 /** One counter of failed attempts: its window, its delay or block, its lock. Times in epoch ms. */
 export type Counter = { failures: number; window_start: number; blocked_until: number; locked: number };

@@ -53,4 +53,23 @@ describe("admin CLI: orderer sso", () => {
     expect(unknown.status).to.equal(1);
     expect(unknown.stderr).to.include("orderer:");
   });
+
+  it("when an officer's provider account was recreated, then officer sso-unlink forgets their subject (audited) and an unknown login names its field", async () => {
+    await world.run(["orderer", "sso", "022080", "--issuer", "https://login.city.mutsu.lg.jp/realms/staff", "--client-id", "kakunin", "--client-secret-stdin"], { stdin: `${SECRET}\n`, env: env() });
+    expect((await world.run(["officer", "add", "--orderer", "022080", "--login", "tanaka@city.mutsu.lg.jp", "--name", "田中 一郎"])).status).to.equal(0);
+    // As the first sign-in through the provider leaves it (test/sso/sso-hardening.web.test.ts signs in for real).
+    world.db.prepare("INSERT INTO sso_subjects (officer_id, orderer_id, issuer, subject, linked_at) SELECT o.id, o.orderer_id, s.issuer, 'old-subject', '2026-04-01T00:00:00Z' FROM officers o JOIN orderer_sso s ON s.orderer_id = o.orderer_id").run();
+    const unlinked = await world.run(["officer", "sso-unlink", "Tanaka@city.mutsu.lg.jp"], { env: env() });
+    expect(unlinked.status, unlinked.stderr).to.equal(0);
+    expect(unlinked.stdout).to.include("tanaka@city.mutsu.lg.jp is no longer tied");
+    expect(world.count("sso_subjects")).to.equal(0);
+    const again = await world.run(["officer", "sso-unlink", "tanaka@city.mutsu.lg.jp"], { env: env() });
+    expect(again.stdout).to.include("was not tied");
+    const rows = world.db.prepare("SELECT outcome, detail FROM audit_events WHERE event = 'officer_sso_unlink' ORDER BY id").all() as { outcome: string; detail: string }[];
+    expect(rows.map((r) => r.outcome)).to.deep.equal(["ok", "nothing-to-unlink"]);
+    expect(JSON.parse(rows[0]!.detail)).to.include({ subject: "old-subject" });
+    const unknown = await world.run(["officer", "sso-unlink", "nobody@city.mutsu.lg.jp"], { env: env() });
+    expect(unknown.status).to.equal(1);
+    expect(unknown.stderr).to.include("login: no officer nobody@city.mutsu.lg.jp");
+  });
 });
