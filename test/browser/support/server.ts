@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
 import { projectRoot } from "../../../src/paths.js";
 
 export type RunningServer = {
@@ -20,12 +21,13 @@ export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 /**
  * Starts the service's entry point through tsx, `node --import tsx src/start.cts`, on a free port (PORT=0) over
  * `databasePath`, with the production argon2 parameters (the config refuses cheaper ones), and
- * resolves once it prints "listening on http://…".
+ * resolves once it prints "listening on http://…". `env` adds to (or overrides) that environment:
+ * SMTP_URL and the like.
  */
-export async function startServer(databasePath: string, options: { timeoutMs?: number } = {}): Promise<RunningServer> {
+export async function startServer(databasePath: string, options: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<RunningServer> {
   const child = spawn(process.execPath, ["--import", "tsx", "src/start.cts"], {
     cwd: projectRoot,
-    env: childEnv({ PORT: "0", HOST: "127.0.0.1", DATABASE_PATH: databasePath }),
+    env: childEnv({ PORT: "0", HOST: "127.0.0.1", DATABASE_PATH: databasePath, ...options.env }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -75,4 +77,17 @@ async function stopChild(child: ChildProcess, exited: Promise<number | null>): P
   const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
   await exited;
   clearTimeout(timer);
+}
+
+/**
+ * A loopback port free a moment ago, for a server that must know its own address before it
+ * listens (PUBLIC_BASE_URL, the links in mails). Another process could take it in between; on a
+ * test machine that is rare enough, and the server then fails to start, saying so.
+ */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => probe.once("error", reject).listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
 }

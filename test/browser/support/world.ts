@@ -19,8 +19,10 @@ export type BrowserWorld = {
  * Registers the hooks every browser suite needs, in the calling `describe`: seed a database through
  * the real CLI and launch Chromium (in parallel), start the real service, and after each test
  * assert no CSP violation, script error or server error. The returned object is filled in `before`.
+ * `env`, called in that `before` (after the suite's own earlier hooks, e.g. one that starts an SMTP
+ * server), adds to the service's environment.
  */
-export function useBrowserWorld(name: string): BrowserWorld {
+export function useBrowserWorld(name: string, options: { env?: () => Record<string, string> | Promise<Record<string, string>> } = {}): BrowserWorld {
   const world = {} as BrowserWorld;
   let dir: string | undefined;
   let browser: Browser | undefined;
@@ -32,7 +34,7 @@ export function useBrowserWorld(name: string): BrowserWorld {
     dir = mkdtempSync(path.join(tmpdir(), "kakunin-browser-"));
     const [seed, launched] = await Promise.all([seededDatabase(dir), launchChromium()]);
     browser = launched;
-    server = await startServer(seed.databasePath);
+    server = await startServer(seed.databasePath, { env: (await options.env?.()) ?? {} });
     Object.assign(world, { seeded: seed.seeded, databasePath: seed.databasePath, server, browser, artifacts: artifactsDir(name) });
   });
 
