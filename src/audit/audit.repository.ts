@@ -75,16 +75,22 @@ export function createAuditRepository(db: Db) {
   const last = db.prepare<[], RawRow>("SELECT * FROM audit_events ORDER BY id DESC LIMIT 1");
   const firstAfter = db.prepare<{ id: number }, RawRow>("SELECT * FROM audit_events WHERE id > @id ORDER BY id LIMIT 1");
   const countAfter = db.prepare<{ id: number }, { n: number }>("SELECT count(*) AS n FROM audit_events WHERE id > @id");
-  // Two statements rather than "@ordererCode IS NULL OR …", which would keep SQLite from using the
-  // (orderer_code, occurred_at) index. Bounds are UTC instants: from inclusive, until exclusive.
-  // One orderer's rows come in the index's order (time, then id: chain order unless the clock
-  // stepped back), so they stream without a sort of all of them. Every orderer's rows between two
-  // dates are a walk of the whole trail in chain order: an admin's export, streamed.
-  const inRange = db.prepare<{ from: string; until: string }, RawRow>(`
-    SELECT * FROM audit_events WHERE occurred_at >= @from AND occurred_at < @until ORDER BY id`);
-  const ordererInRange = db.prepare<{ ordererCode: string; from: string; until: string }, RawRow>(`
+  // An export, read a page at a time with .all(): a cursor left open while the download waits for
+  // its client would make every write on the connection fail. Two statements rather than
+  // "@ordererCode IS NULL OR …", which would keep SQLite from using the (orderer_code, occurred_at)
+  // index. Bounds are UTC instants: from inclusive, until exclusive; no row after @lastId (the head
+  // when the export began: rows written while it is downloaded are not in it). Every orderer's rows
+  // come in chain order, after the keyset @afterId. One orderer's come in the index's order (time,
+  // then id: chain order unless the clock stepped back), without a sort; the next page starts at
+  // the last row's instant (@from) and skips the ids up to it there, so no page re-reads the ones before.
+  const exportPage = db.prepare<{ from: string; until: string; afterId: number; lastId: number; limit: number }, RawRow>(`
     SELECT * FROM audit_events
-     WHERE orderer_code = @ordererCode AND occurred_at >= @from AND occurred_at < @until ORDER BY occurred_at, id`);
+     WHERE id > @afterId AND id <= @lastId AND occurred_at >= @from AND occurred_at < @until ORDER BY id LIMIT @limit`);
+  const ordererExportPage = db.prepare<{ ordererCode: string; from: string; until: string; afterId: number; lastId: number; limit: number }, RawRow>(`
+    SELECT * FROM audit_events
+     WHERE orderer_code = @ordererCode AND occurred_at >= @from AND occurred_at < @until
+       AND (occurred_at > @from OR id > @afterId) AND id <= @lastId
+     ORDER BY occurred_at, id LIMIT @limit`);
   // One orderer's page, newest first, after a keyset cursor (the last row shown: its time, then its
   // id): the (orderer_code, occurred_at) index read backwards, its rowid breaking ties. The officer
   // and event filters are checked on the rows that index finds.
@@ -148,12 +154,14 @@ export function createAuditRepository(db: Db) {
         officerId: q.officerId ?? null, events: q.events ? JSON.stringify(q.events) : null, limit: q.limit,
       }).map(toAuditRow);
     },
-    /** Rows in [from, until) (UTC ISO instants), of one orderer if given (then in time order), in chain order. */
-    *iterateRange(range: { ordererCode?: string; from: string; until: string }): IterableIterator<AuditRow> {
-      const rows = range.ordererCode === undefined
-        ? inRange.iterate({ from: range.from, until: range.until })
-        : ordererInRange.iterate({ ordererCode: range.ordererCode, from: range.from, until: range.until });
-      for (const raw of rows) yield toAuditRow(raw);
+    /** Up to `limit` rows in [from, until) (UTC ISO instants) up to row `lastId`, after the row
+     * `after` (the last of the previous page); of one orderer if given (then in time order), else in chain order. */
+    exportPage(q: { ordererCode?: string; from: string; until: string; after?: AuditRow; lastId: number; limit: number }): AuditRow[] {
+      const keyset = { afterId: q.after?.id ?? 0, lastId: q.lastId, until: q.until, limit: q.limit };
+      const rows = q.ordererCode === undefined
+        ? exportPage.all({ ...keyset, from: q.from })
+        : ordererExportPage.all({ ...keyset, ordererCode: q.ordererCode, from: q.after?.occurredAt ?? q.from });
+      return rows.map(toAuditRow);
     },
   };
 }

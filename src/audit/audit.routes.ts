@@ -100,25 +100,43 @@ export function createAuditHandlers(deps: { audit: AuditService; findOfficer: (l
     res.attachment(name);
     res.set("Content-Type", format === "csv" ? `text/csv; charset=${shiftJis ? "Shift_JIS" : "utf-8"}` : "application/jsonl; charset=utf-8");
     let chunk = "";
-    const flush = async () => {
+    /** Writes the chunk; false once the client has gone (then nothing more is read or written). */
+    const flush = async (): Promise<boolean> => {
+      if (res.destroyed) return false;
       // Shift_JIS (Windows' CP932, what Excel opens) has no BOM; characters it lacks become "?".
       const bytes = shiftJis ? iconv.encode(chunk.replace(/^\ufeff/, ""), "cp932") : Buffer.from(chunk, "utf8");
       chunk = "";
-      if (!res.write(bytes)) await new Promise<void>((resolve) => res.once("drain", resolve));
+      if (!res.write(bytes)) await drainOrClose(res);
+      return !res.destroyed;
     };
-    for (const line of lines) {
-      chunk += line;
-      if (chunk.length >= 64 * 1024) await flush();
-    }
-    await flush();
-    res.end();
+    const sent = await (async () => {
+      for (const line of lines) {
+        chunk += line;
+        if (chunk.length >= 64 * 1024 && !(await flush())) return false;
+      }
+      return flush();
+    })();
+    if (sent) res.end();
     audit.record({
-      event: "audit_export", outcome: "ok", actorKind: "officer", actor: officer.login, officerId: officer.id, ordererCode: officer.ordererCode,
+      // A download the client broke off still gave it the rows up to there.
+      event: "audit_export", outcome: sent ? "ok" : "aborted", actorKind: "officer", actor: officer.login, officerId: officer.id, ordererCode: officer.ordererCode,
       detail: { since: scope.since, until: scope.until, format, encoding: query.encoding, rows },
     });
   }
 
   return { page };
+}
+
+/** Until the client has taken what was written, or has gone: a client that stops reading never
+ * sends 'drain', and one that disconnects ends the wait with 'close'. */
+function drainOrClose(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done).off("close", done);
+      resolve();
+    };
+    res.on("drain", done).on("close", done);
+  });
 }
 
 function pick<T extends object, K extends keyof T>(source: T, keys: K[]): Partial<Pick<T, K>> {

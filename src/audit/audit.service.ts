@@ -41,6 +41,9 @@ export type TrailTrust = { publicKey: KeyObject | undefined; log: Checkpoint[] |
 /** A checkpoint at most this often while rows arrive (issue 13: the window a forger can rewrite unseen). */
 export const CHECKPOINT_EVERY_MS = 5 * 60_000;
 
+/** Rows an export reads at a time. */
+const EXPORT_PAGE_ROWS = 1_000;
+
 export function createAuditService(deps: { audit: AuditRepository; checkpoints: AuditCheckpointRepository; tx: Transactions; clock: Clock }) {
   const { audit: repository, checkpoints, tx: db, clock } = deps;
   const recordNow = db.transaction((entry: AuditEntry) => repository.append(entry, clock.now()));
@@ -112,10 +115,19 @@ export function createAuditService(deps: { audit: AuditRepository; checkpoints: 
       return repository.pageOfOrderer({ ...rest, ...tokyoDateRange(since, until) });
     },
     findById: (id: number): AuditRow | undefined => repository.findById(id),
-    /** The rows an export holds, in chain order, read lazily (a large trail is never in memory at once). */
-    exportRows(filter: ExportFilter): IterableIterator<AuditRow> {
+    /** The rows an export holds, in chain order, read lazily a page at a time (a large trail is
+     * never in memory at once, and no statement stays open between pages while a download waits
+     * for its client). The rows there were when the first is read, none added after. */
+    *exportRows(filter: ExportFilter): IterableIterator<AuditRow> {
       const range = tokyoDateRange(filter.since, filter.until);
-      return repository.iterateRange({ ...range, ...(filter.ordererCode === undefined ? {} : { ordererCode: filter.ordererCode }) });
+      const scope = { ...range, lastId: repository.head()?.id ?? 0, limit: EXPORT_PAGE_ROWS, ...(filter.ordererCode === undefined ? {} : { ordererCode: filter.ordererCode }) };
+      let after: AuditRow | undefined;
+      for (;;) {
+        const page = repository.exportPage({ ...scope, ...(after ? { after } : {}) });
+        yield* page;
+        if (page.length < EXPORT_PAGE_ROWS) return;
+        after = page[page.length - 1];
+      }
     },
   };
 }
