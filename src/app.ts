@@ -279,6 +279,7 @@ export function createApp(deps: AppDeps): KakuninApp {
   app.post("/admin/officers/:login/enable", administratorOnly, administratorStepUp, officerAdministration.enable);
   app.post("/admin/officers/:login/reset-password", administratorOnly, administratorStepUp, officerAdministration.resetPassword);
   app.post("/admin/officers/:login/reset-second-factor", administratorOnly, administratorStepUp, officerAdministration.resetSecondFactor);
+  app.post("/admin/officers/:login/sso-unlink", administratorOnly, administratorStepUp, officerAdministration.unlinkProvider);
   app.post("/admin/officers/:login/revoke-sessions", administratorOnly, administratorStepUp, officerAdministration.revokeSessions);
   app.post("/admin/officers/:login/role", administratorOnly, administratorStepUp, officerAdministration.setRole);
   app.post("/admin/officers/:login/invitation", administratorOnly, administratorStepUp, officerAdministration.resendInvitation);

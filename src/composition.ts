@@ -152,6 +152,7 @@ export function createServices({
   });
   const holdingService = createHoldingService({ holdings, guarantees, tx, clock, audit });
   const production = webhookSettings.policy.production;
+  const ssoSettings = createSsoSettingsService({ sso, orderers, officers, tx, clock, audit, sealer: webhookSettings.keys.sealer, production });
   // The address every provider sends the officer back to (register it with the provider).
   const relyingParty = createRelyingParty({ redirectUri: `${settings.publicBaseUrl}${SSO_CALLBACK_PATH}`, allowHttp: !production });
   const apiClientService = createApiClientService({ apiClients, orderers, attempts, limits, tx, clock, audit, loginNames });
@@ -163,7 +164,10 @@ export function createServices({
     officers: officerService,
     invitations: invitationService,
     /** What an orderer's administrator may do to its officers (/admin/officers). */
-    officerAdministration: createOfficerAdministration({ officers, officerService, invitations: invitationService, resetSecondFactor: secondFactorService.resetSecondFactor }),
+    officerAdministration: createOfficerAdministration({
+      officers, officerService, invitations: invitationService, resetSecondFactor: secondFactorService.resetSecondFactor,
+      providerLinks: { linkedOfficerIds: ssoSettings.linkedOfficerIds, unlink: ssoSettings.unlinkSubject },
+    }),
     issuance: createIssuanceService({ guarantees, issuers, orderers, tx, clock, hasher, audit }),
     // Every change of a guarantee records its events in the change's own transaction.
     guarantees: createGuaranteeService({ guarantees, issuers, tx, clock, hasher, audit, onChange: notifications.recordGuaranteeChange }),
@@ -176,7 +180,7 @@ export function createServices({
     secondFactors: secondFactorService,
     login: createLoginService({ officers: officerService, secondFactors: secondFactorService, sessions, attempts, tx, hasher: onlineHasher, audit, limits, loginNames }),
     sessions: sessionService,
-    ssoSettings: createSsoSettingsService({ sso, orderers, officers, tx, clock, audit, sealer: webhookSettings.keys.sealer, production }),
+    ssoSettings,
     sso: createSsoService({ sso, orderers, officers: officerService, tx, clock, audit, opener: webhookSettings.keys.opener, relyingParty, loginNames, attempts, limits }),
     verification,
     apiClients: apiClientService,

@@ -17,7 +17,7 @@ export type AdministrationResult<T> =
   | { ok: false; reason: "not-found" }
   | { ok: false; reason: "refused"; message: string };
 
-export type OfficerListing = { officers: Officer[]; invitations: Map<number, Invitation>; inviteDomains: string[] };
+export type OfficerListing = { officers: Officer[]; invitations: Map<number, Invitation>; inviteDomains: string[]; providerLinked: Set<number> };
 
 /**
  * An orderer administrator's rules over the officers of their own orderer: the scope (no other
@@ -29,8 +29,10 @@ export function createOfficerAdministration(deps: {
   officers: OfficerRepository; officerService: OfficerService; invitations: InvitationService;
   /** Removes the officer's second factor and ends their sessions (the second-factor service's, audited there). */
   resetSecondFactor: (officer: Officer, by: { actorKind: "officer"; actor: string; officerId: number }) => number;
+  /** The officers tied to their identity provider's account, and untying one (sign-in through the orderer's provider's). */
+  providerLinks: { linkedOfficerIds: (ordererId: number) => Set<number>; unlink: (officer: Officer, by: { actorKind: "officer"; actor: string }) => boolean };
 }) {
-  const { officers, officerService, invitations, resetSecondFactor } = deps;
+  const { officers, officerService, invitations, resetSecondFactor, providerLinks } = deps;
   const refused = <T>(message: string): AdministrationResult<T> => ({ ok: false, reason: "refused", message });
 
   /** The officer, if the administrator may act on them at all. */
@@ -60,6 +62,7 @@ export function createOfficerAdministration(deps: {
       officers: officerService.list(administrator.ordererCode),
       invitations: invitations.pendingOf(administrator.ordererId),
       inviteDomains: invitations.domainsOf(administrator.ordererId),
+      providerLinked: providerLinks.linkedOfficerIds(administrator.ordererId),
     }),
 
     /** An officer of the administrator's orderer with a one-time password, returned to be shown once. */
@@ -120,6 +123,17 @@ export function createOfficerAdministration(deps: {
       if (!found.value.secondFactorEnrolled) return refused(`${found.value.displayName}さんは2段階認証を登録していません。`);
       const ended = resetSecondFactor(found.value, { actorKind: "officer", actor: administrator.login, officerId: administrator.id });
       return { ok: true, value: { officer: found.value, ended } };
+    },
+
+    /** Unties the officer from their identity provider's account (it was recreated, say): the next
+     * sign-in through the provider ties them again. */
+    unlinkProvider(administrator: Officer, login: string): AdministrationResult<Officer> {
+      const found = reach(administrator, login);
+      if (!found.ok) return found;
+      if (!providerLinks.unlink(found.value, { actorKind: "officer", actor: administrator.login })) {
+        return refused(`${found.value.displayName}さんは所属の認証基盤のアカウントと連携していません。`);
+      }
+      return { ok: true, value: found.value };
     },
 
     /** A new invitation link to the invited officer's address (the old one then stops working). */

@@ -10,6 +10,8 @@ export type OfficerRowView = {
   /** 登録済み / 未登録 (and 要登録 where it is required of them). */
   secondFactor: string;
   self: boolean; active: boolean; invited: boolean; administrator: boolean; secondFactorEnrolled: boolean;
+  /** Tied to an account at the orderer's identity provider (SSO). */
+  providerLinked: boolean;
   /** The action paths, the login encoded once for the URL. */
   actionBase: string;
 };
@@ -40,6 +42,7 @@ export function toOfficersView(administrator: Officer, listing: OfficerListing, 
         lastLogin: o.lastLoginAt ? formatEraDateTime(o.lastLoginAt) : "なし",
         secondFactor: o.secondFactorEnrolled ? "登録済み" : o.role === "admin" || o.ordererRequiresSecondFactor ? "未登録（必須）" : "未登録",
         self: o.id === administrator.id, active: o.active, invited: invitation !== undefined, administrator: o.role === "admin", secondFactorEnrolled: o.secondFactorEnrolled,
+        providerLinked: listing.providerLinked.has(o.id),
         actionBase: `/admin/officers/${encodeURIComponent(o.login)}`,
       };
     }),

@@ -94,5 +94,8 @@ export function createOfficerAdministrationHandlers(deps: { administration: Offi
   /** POST /admin/officers/:login/invitation/withdraw: the link stops working; the account stays disabled. */
   const withdrawInvitation = act(administration.withdrawInvitation, (o) => `${officerName(o)}さんへの招待を取り消しました。リンクは使えなくなりました（アカウントは停止のままです）。`);
 
-  return { list, add, disable, enable, revokeSessions, setRole, resetPassword, resetSecondFactor, resendInvitation, withdrawInvitation };
+  /** POST /admin/officers/:login/sso-unlink: the officer is untied from their identity provider's account. */
+  const unlinkProvider = act(administration.unlinkProvider, (o) => `${officerName(o)}さんと所属の認証基盤のアカウントとの連携を解除しました。次回の認証基盤でのログインで連携し直します。`);
+
+  return { list, add, disable, enable, revokeSessions, setRole, resetPassword, resetSecondFactor, resendInvitation, withdrawInvitation, unlinkProvider };
 }

@@ -42,6 +42,9 @@ export function parseIssuer(raw: string, production: boolean): Outcome<string> {
  * client secret sealed with the service's public key (the CLI cannot read it back), every change
  * audited without the secret.
  */
+/** Who unlinks: the issuer's operator (CLI) or an orderer's administrator. */
+export type UnlinkedBy = { actorKind: "admin" | "officer"; actor: string };
+
 export function createSsoSettingsService(deps: {
   sso: SsoRepository; orderers: OrdererRepository; officers: OfficerRepository; tx: Transactions; clock: Clock; audit: AuditService; sealer: () => Sealer; production: boolean;
 }) {
@@ -68,10 +71,10 @@ export function createSsoSettingsService(deps: {
     return true;
   });
 
-  const unlink = tx.transaction((officer: { id: number; login: string; ordererCode: string }, actor: string): boolean => {
+  const unlink = tx.transaction((officer: { id: number; login: string; ordererCode: string }, by: UnlinkedBy): boolean => {
     const subject = sso.removeSubject(officer.id);
     audit.appendInTransaction({
-      event: "officer_sso_unlink", outcome: subject === undefined ? "nothing-to-unlink" : "ok", actorKind: "admin", actor,
+      event: "officer_sso_unlink", outcome: subject === undefined ? "nothing-to-unlink" : "ok", actorKind: by.actorKind, actor: by.actor,
       officerId: officer.id, ordererCode: officer.ordererCode, detail: { login: officer.login, ...(subject === undefined ? {} : { subject }) },
     });
     return subject !== undefined;
@@ -147,8 +150,14 @@ export function createSsoSettingsService(deps: {
       const login = normalizeLogin(rawLogin);
       const officer = login === "" || login.length > 254 ? undefined : officers.findByLogin(login);
       if (!officer) return refusal({ field: "login", message: `no officer ${rawLogin.trim()} is registered` });
-      return success({ login: officer.login, wasLinked: unlink.immediate(officer, actor) });
+      return success({ login: officer.login, wasLinked: unlink.immediate(officer, { actorKind: "admin", actor }) });
     },
+
+    /** The same from an orderer's administrator (/admin/officers), who has already reached the officer. */
+    unlinkSubject: (officer: { id: number; login: string; ordererCode: string }, by: UnlinkedBy): boolean => unlink.immediate(officer, by),
+
+    /** The orderer's officers tied to a provider subject. */
+    linkedOfficerIds: (ordererId: number): Set<number> => sso.linkedOfficerIds(ordererId),
 
     remove(rawCode: string, actor: string): Outcome<string> {
       const orderer = findOrderer(rawCode);

@@ -53,6 +53,7 @@ export function createSsoRepository(db: Db) {
     ON CONFLICT DO NOTHING`);
   const removeSubjects = db.prepare("DELETE FROM sso_subjects WHERE orderer_id = ?");
   const removeSubject = db.prepare<[number], { subject: string }>("DELETE FROM sso_subjects WHERE officer_id = ? RETURNING subject");
+  const linkedOfOrderer = db.prepare<[number], { officer_id: number }>("SELECT officer_id FROM sso_subjects WHERE orderer_id = ?");
 
   const toSetting = (r: SettingRow): SsoSetting => ({
     ordererId: r.orderer_id, ordererCode: r.orderer_code, ordererName: r.orderer_name, issuer: r.issuer, clientId: r.client_id,
@@ -81,6 +82,8 @@ export function createSsoRepository(db: Db) {
     countPending: (ordererId: number, now: string) => countPending.get({ ordererId, now })!.n,
     /** The provider's subject the officer is tied to, if they have signed in through it. */
     findSubject: (officerId: number) => subjectOf.get(officerId),
+    /** The orderer's officers tied to a provider subject (for the administrators' list). */
+    linkedOfficerIds: (ordererId: number) => new Set(linkedOfOrderer.all(ordererId).map((r) => r.officer_id)),
     findOfficerIdBySubject: (ordererId: number, issuer: string, subject: string) => officerOfSubject.get({ ordererId, issuer, subject })?.officer_id,
     /** Ties the officer to the subject; false when either is already tied (to another). */
     linkSubject: (link: { officerId: number; ordererId: number; issuer: string; subject: string; now: string }): boolean => insertSubject.run(link).changes === 1,

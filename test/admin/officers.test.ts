@@ -24,6 +24,7 @@ const adminRoutes = (login: string): [string, string, Record<string, string>][] 
   ["post", `/admin/officers/${login}/invitation`, {}],
   ["post", `/admin/officers/${login}/reset-second-factor`, {}],
   ["post", `/admin/officers/${login}/invitation/withdraw`, {}],
+  ["post", `/admin/officers/${login}/sso-unlink`, {}],
   ["get", "/admin/audit", {}],
 ];
 
@@ -207,7 +208,7 @@ describe("orderer administrators: /admin/officers", () => {
       return { active: o.active, role: o.role, hash: o.passwordHash, mustChange: o.mustChangePassword };
     };
     const state = stateOf();
-    for (const action of ["disable", "enable", "reset-password", "reset-second-factor", "revoke-sessions", "role", "invitation", "invitation/withdraw"]) {
+    for (const action of ["disable", "enable", "reset-password", "reset-second-factor", "revoke-sessions", "role", "invitation", "invitation/withdraw", "sso-unlink"]) {
       const fields: Record<string, string> = action === "role" ? { role: "officer" } : {};
       const foreign = await act(agent, "aomori-sato", action, fields);
       const unknown = await act(agent, "nobody-at-all", action, fields);
@@ -284,5 +285,28 @@ describe("orderer administrators: /admin/officers", () => {
       expect(none.status).to.equal(400);
       expect(none.text).to.contain("2段階認証を登録していません");
     });
+  });
+
+  it("when an officer's identity provider account was recreated, then an administrator unties them (audited as the administrator) and the button goes", async () => {
+    const administrator = await loginAsAdministrator(world);
+    await givenOfficer(world, { login: "sato@city.mutsu.lg.jp" });
+    const configured = world.services.ssoSettings.configure("022080", { issuer: "http://127.0.0.1:9/realms/staff", clientId: "kakunin", clientSecret: "kakunin-client-secret-0123456789" }, "test");
+    expect(configured.ok).to.equal(true);
+    const sato = world.services.officers.findByLogin("sato@city.mutsu.lg.jp")!;
+    world.repositories.sso.linkSubject({ officerId: sato.id, ordererId: sato.ordererId, issuer: "http://127.0.0.1:9/realms/staff", subject: "old-subject", now: "2026-04-01T00:00:00Z" });
+    const login = encodeURIComponent(sato.login);
+    expect((await administrator.agent.get("/admin/officers")).text).to.contain(`action="/admin/officers/${login}/sso-unlink"`);
+
+    const unlinked = await postForm(administrator.agent, "/admin/officers", `/admin/officers/${login}/sso-unlink`, {});
+    expect(unlinked.status).to.equal(303);
+    expect(world.repositories.sso.findSubject(sato.id)).to.equal(undefined);
+    expect(auditRows(world, "officer_sso_unlink")).to.deep.include.members([
+      { event: "officer_sso_unlink", outcome: "ok", actor_kind: "officer", actor: "mutsu-kanri", officer_id: sato.id, orderer_code: "022080", detail: JSON.stringify({ login: sato.login, subject: "old-subject" }) },
+    ]);
+    const list = await administrator.agent.get("/admin/officers");
+    expect(list.text).to.contain("連携を解除しました").and.not.to.contain(`action="/admin/officers/${login}/sso-unlink"`);
+    const again = await postForm(administrator.agent, "/admin/officers", `/admin/officers/${login}/sso-unlink`, {});
+    expect(again.status).to.equal(400);
+    expect(again.text).to.contain("連携していません");
   });
 });
