@@ -129,6 +129,9 @@ export function createInvitationService(deps: {
     /** The orderer's invitations not yet accepted, by officer id. */
     pendingOf: (ordererId: number) => new Map(invitations.listPending(ordererId).map((i) => [i.officerId, i])),
 
+    /** Whether the officer has an invitation not yet accepted (expired ones included). */
+    isPending: (officerId: number) => invitations.findByOfficer(officerId)?.acceptedAt === null,
+
     /** Adds an officer of the administrator's orderer and mails them the link; nothing is stored unless the relay took the mail. */
     async invite(administrator: Officer, input: Omit<NewOfficerInput, "ordererCode"> & { email: string }): Promise<Outcome<{ officer: Officer; address: string }>> {
       const domains = domainsOf(administrator.ordererId);

@@ -91,7 +91,7 @@ export function createOfficerAdministration(deps: {
     enable(administrator: Officer, login: string): AdministrationResult<Officer> {
       const found = reach(administrator, login);
       if (!found.ok) return found;
-      if (invitations.pendingOf(administrator.ordererId).has(found.value.id)) {
+      if (invitations.isPending(found.value.id)) {
         return refused("招待中の職員は、招待メールのリンクからパスワードを設定すると有効になります。");
       }
       return ok(officerService.setActive(found.value.login, true, administrator));
@@ -102,7 +102,7 @@ export function createOfficerAdministration(deps: {
       const found = reach(administrator, login);
       if (!found.ok) return found;
       if (found.value.id === administrator.id) return refused("自分のパスワードは「パスワード変更」から変更してください。");
-      if (invitations.pendingOf(administrator.ordererId).has(found.value.id)) return refused("招待中の職員のパスワードは、招待メールのリンクから設定されます。");
+      if (invitations.isPending(found.value.id)) return refused("招待中の職員のパスワードは、招待メールのリンクから設定されます。");
       return ok(await officerService.resetPassword(found.value.login, administrator));
     },
 

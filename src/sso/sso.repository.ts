@@ -27,7 +27,8 @@ const SELECT = `
 
 export function createSsoRepository(db: Db) {
   const byOrderer = db.prepare<[number], SettingRow>(`${SELECT} WHERE s.orderer_id = ?`);
-  const all = db.prepare<[], SettingRow>(`${SELECT} ORDER BY o.code`);
+  // The login page's list: names only, read on every view of it (no setting, no domains).
+  const offering = db.prepare<[], { code: string; name: string }>("SELECT o.code, o.name FROM orderer_sso s JOIN orderers o ON o.id = s.orderer_id ORDER BY o.code");
   const domainsOf = db.prepare<[number], { domain: string }>("SELECT domain FROM sso_login_domains WHERE orderer_id = ? ORDER BY domain");
   const byDomain = db.prepare<[string], { orderer_id: number }>("SELECT orderer_id FROM sso_login_domains WHERE domain = ?");
   const upsert = db.prepare(`
@@ -64,7 +65,8 @@ export function createSsoRepository(db: Db) {
   return {
     findByOrderer: (ordererId: number) => { const r = byOrderer.get(ordererId); return r && toSetting(r); },
     /** Every orderer with a provider (a few of the 1,800), for the login page's choice. */
-    list: () => all.all().map(toSetting),
+    /** The orderers offering sign-in through their provider, by code. */
+    listOffering: () => offering.all(),
     findOrdererIdByDomain: (domain: string) => byDomain.get(domain)?.orderer_id,
     /** Creates or replaces the setting and its domains; false when a domain belongs to another orderer. */
     save(s: Omit<SsoSetting, "ordererCode" | "ordererName">): boolean {

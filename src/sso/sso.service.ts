@@ -122,7 +122,7 @@ export function createSsoService(deps: {
 
   return {
     /** The orderers offering sign-in through their provider, for the login page. */
-    choices: () => sso.list().map((s) => ({ code: s.ordererCode, name: s.ordererName })),
+    choices: () => sso.listOffering(),
 
     /** The orderer whose provider signs in a login id of this e-mail domain; never a look-up of the account. */
     ordererCodeForLogin(rawLogin: string): string | undefined {
