@@ -9,7 +9,7 @@ import type { BenchOptions } from "./lib/options.js";
 import { measure, round, type BenchResult } from "./lib/report.js";
 import { generousVerifyRate, ORDERER_CODE, seedDatabase } from "./lib/seed.js";
 import { scratchDir, startKakunin } from "./lib/servers.js";
-import { attemptPattern, commitNote, judgeAgainstBound, judgedCommits, levelRows, loadLevels, rounds, stopServer, wrongKey } from "./verify.js";
+import { commitNote, judgeAgainstBound, judgedCommits, levelRows, loadLevels, rounds, stopServer, verificationAttempts } from "./verify.js";
 
 /** Failures one client may collect: production allows 10 per client per 15 minutes, as per officer. */
 const FAILURES_PER_CLIENT = 6;
@@ -49,25 +49,16 @@ export function runApi(options: BenchOptions): Promise<BenchResult> {
           if (reply.status !== 200) throw new Error(`token for ${c.clientId} answered ${reply.status}: ${reply.body}`);
           return { localAddress, authorization: `Bearer ${(JSON.parse(reply.body) as { access_token: string }).access_token}` };
         }));
-        const pattern = attemptPattern(options.wrongShare, options.unknownShare);
-        let seq = 0;
-        let failSeq = 0;
-        let rightSeq = 0;
-        const failures = new Array<number>(clients.length).fill(0);
+        const attempts = verificationAttempts(clients.length, seeded.guarantees, options);
         const op = async () => {
-          const attempt = pattern[seq++ % pattern.length]!;
-          const index = attempt === "right" ? rightSeq++ % clients.length : failSeq++ % clients.length;
+          const { index, contractNumber, authKey, right } = attempts.next();
           const client = clients[index]!;
-          const guarantee = seeded.guarantees[(attempt === "right" ? rightSeq : failSeq) % seeded.guarantees.length]!;
-          const contractNumber = attempt === "unknown" ? `02208-9${String(seq % 100000).padStart(5, "0")}` : guarantee.contractNumber;
-          const authKey = attempt === "wrong" ? wrongKey(guarantee.authKey) : guarantee.authKey;
-          if (attempt !== "right") failures[index]!++;
           const reply = await requestApi(server.url, client.localAddress, "POST", "/api/v1/verifications", { authorization: client.authorization, json: { contractNumber, authKey } }, false);
-          if (attempt === "right") return { outcome: reply.status === 201 ? "granted" : `unexpected ${reply.status}` };
+          if (right) return { outcome: reply.status === 201 ? "granted" : `unexpected ${reply.status}` };
           return { outcome: reply.status === 422 ? "refused" : reply.status === 429 ? "throttled" : `unexpected ${reply.status}` };
         };
         measured = await loadLevels(server, options, levels, op);
-        result.details.maxFailuresPerClient = Math.max(...failures);
+        result.details.maxFailuresPerClient = attempts.maxFailures();
       } finally {
         peakRssMb = await stopServer(server);
       }

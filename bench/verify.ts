@@ -90,30 +90,44 @@ export async function verifyLoadSize(options: BenchOptions, levels: number): Pro
   return { officerCount, addressCount: Math.min(officerCount, Math.max(4, Math.ceil(expectedFailures / FAILURES_PER_ADDRESS))) };
 }
 
+/** One verification attempt as a sender (an officer's session, an API client) makes it: the
+ * sender's index, what it sends, and whether the key is the right one. */
+export type VerificationAttempt = { index: number; contractNumber: string; authKey: string; right: boolean };
+
 /**
- * One POST /verify by a logged-in officer, in the options' pattern of right keys, wrong keys and
- * unknown numbers (`rightOnly`: right keys only); failures go round the officers on their own
- * count, so that each collects as few as possible.
+ * Attempts in the options' pattern of right keys, wrong keys and unknown numbers (`rightOnly`:
+ * right keys only) for `senders` senders; failures go round the senders on their own count, so
+ * that each collects as few as possible (`maxFailures`: the most any one collected).
  */
-export function verifyOperation(sessions: Session[], guarantees: { contractNumber: string; authKey: string }[], options: Pick<BenchOptions, "wrongShare" | "unknownShare">, rightOnly = false) {
+export function verificationAttempts(senders: number, guarantees: { contractNumber: string; authKey: string }[], options: Pick<BenchOptions, "wrongShare" | "unknownShare">, rightOnly = false) {
   const pattern = rightOnly ? (["right"] as Attempt[]) : attemptPattern(options.wrongShare, options.unknownShare);
   let seq = 0;
   let failSeq = 0;
   let rightSeq = 0;
-  const failures = new Array<number>(sessions.length).fill(0);
-  const op = async () => {
+  const failures = new Array<number>(senders).fill(0);
+  const next = (): VerificationAttempt => {
     const attempt = pattern[seq++ % pattern.length]!;
-    const index = attempt === "right" ? rightSeq++ % sessions.length : failSeq++ % sessions.length;
-    const session = sessions[index]!;
+    const index = attempt === "right" ? rightSeq++ % senders : failSeq++ % senders;
     const guarantee = guarantees[(attempt === "right" ? rightSeq : failSeq) % guarantees.length]!;
     const contractNumber = attempt === "unknown" ? `02208-9${String(seq % 100000).padStart(5, "0")}` : guarantee.contractNumber;
     const authKey = attempt === "wrong" ? wrongKey(guarantee.authKey) : guarantee.authKey;
     if (attempt !== "right") failures[index]!++;
+    return { index, contractNumber, authKey, right: attempt === "right" };
+  };
+  return { next, maxFailures: () => Math.max(0, ...failures) };
+}
+
+/** One POST /verify by a logged-in officer, in verificationAttempts' pattern. */
+export function verifyOperation(sessions: Session[], guarantees: { contractNumber: string; authKey: string }[], options: Pick<BenchOptions, "wrongShare" | "unknownShare">, rightOnly = false) {
+  const attempts = verificationAttempts(sessions.length, guarantees, options, rightOnly);
+  const op = async () => {
+    const { index, contractNumber, authKey, right } = attempts.next();
+    const session = sessions[index]!;
     const reply = await session.request("POST", "/verify", { _csrf: session.csrfToken!, contractNumber, authKey }, false);
-    if (attempt === "right") return { outcome: reply.status === 303 && reply.location === `/guarantees/${contractNumber}` ? "granted" : `unexpected ${reply.status}` };
+    if (right) return { outcome: reply.status === 303 && reply.location === `/guarantees/${contractNumber}` ? "granted" : `unexpected ${reply.status}` };
     return { outcome: reply.status === 400 ? "refused" : reply.status === 429 ? "throttled" : `unexpected ${reply.status}` };
   };
-  return { op, maxFailuresPerOfficer: () => Math.max(0, ...failures) };
+  return { op, maxFailuresPerOfficer: attempts.maxFailures };
 }
 
 /**

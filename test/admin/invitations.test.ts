@@ -194,4 +194,17 @@ describe("orderer administrators: invitations by mail", () => {
     expect(forged.status).to.equal(403);
     expect(world.logs.join("\n")).to.contain("/invitations/…").and.not.to.contain(token);
   });
+
+  it("when an officer's invitation is pending, then neither 有効にする nor パスワード再発行 can open the account: only the link can", async () => {
+    const { agent } = await loginAsAdministrator(world);
+    world.services.mail.addMailbox("022080", "keiyaku@city.mutsu.lg.jp", "test");
+    await invite(agent);
+    const enabled = await postForm(agent, "/admin/officers", "/admin/officers/mutsu-sato/enable", {});
+    expect(enabled.status).to.equal(400);
+    expect(enabled.text).to.contain("招待中の職員は、招待メールのリンクからパスワードを設定すると有効になります。");
+    const reset = await postForm(agent, "/admin/officers", "/admin/officers/mutsu-sato/reset-password", {});
+    expect(reset.status).to.equal(400);
+    expect(reset.text).to.contain("招待中の職員のパスワードは、招待メールのリンクから設定されます。").and.not.to.contain("data-one-time-password");
+    expect(world.services.officers.findByLogin("mutsu-sato")!.active).to.equal(false);
+  });
 });
