@@ -28,24 +28,12 @@ export class Session {
       headers["content-type"] = "application/x-www-form-urlencoded";
       headers["content-length"] = String(Buffer.byteLength(body));
     }
-    return new Promise((resolve, reject) => {
-      const req = http.request(
-        { host: this.base.hostname, port: this.base.port, path, method, headers, agent, localAddress: this.localAddress },
-        (res) => {
-          for (const raw of res.headers["set-cookie"] ?? []) {
-            const [pair] = raw.split(";");
-            const eq = pair!.indexOf("=");
-            if (eq > 0) this.cookies.set(pair!.slice(0, eq).trim(), pair!.slice(eq + 1).trim());
-          }
-          let text = "";
-          if (readBody) res.setEncoding("utf8");
-          res.on("data", (chunk: string) => { if (readBody) text += chunk; });
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, body: text }));
-          res.on("error", reject);
-        },
-      );
-      req.on("error", reject);
-      req.end(body);
+    return send({ host: this.base.hostname, port: this.base.port, path, method, headers, agent, localAddress: this.localAddress }, body, readBody, (res) => {
+      for (const raw of res.headers["set-cookie"] ?? []) {
+        const [pair] = raw.split(";");
+        const eq = pair!.indexOf("=");
+        if (eq > 0) this.cookies.set(pair!.slice(0, eq).trim(), pair!.slice(eq + 1).trim());
+      }
     });
   }
 
@@ -78,8 +66,14 @@ export function requestApi(base: URL, localAddress: string | undefined, method: 
     headers["content-type"] = options.json !== undefined ? "application/json" : "application/x-www-form-urlencoded";
     headers["content-length"] = String(Buffer.byteLength(body));
   }
+  return send({ host: base.hostname, port: base.port, path, method, headers, agent, localAddress }, body, readBody);
+}
+
+/** One request: its status, Location and (when `readBody`) body; `onHeaders` sees the response first. */
+function send(request: http.RequestOptions, body: string | undefined, readBody: boolean, onHeaders?: (res: http.IncomingMessage) => void): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: base.hostname, port: base.port, path, method, headers, agent, localAddress }, (res) => {
+    const req = http.request(request, (res) => {
+      onHeaders?.(res);
       let text = "";
       if (readBody) res.setEncoding("utf8");
       res.on("data", (chunk: string) => { if (readBody) text += chunk; });
